@@ -1,0 +1,58 @@
+/**
+ * Every default of the stack config, in one place. Sources: jitsi-facts.md unless a comment says otherwise.
+ * The schema (config/sections/*.ts) applies these; components receive fully resolved values.
+ */
+export const DEFAULTS = {
+  deployment: "jitsi",
+  region: {
+    azCount: 2,
+    shards: 1,
+  },
+  shard: {
+    /** Prosody + Jicofo + nginx for a few thousand participants fit a c5.xlarge comfortably. */
+    instanceType: "c5.xlarge",
+    /** jitsi-facts.md: Jicofo stress threshold 0.8, 80 participants of a conference per bridge. */
+    stressThreshold: 0.8,
+    maxBridgeParticipants: 80,
+    /** config.js: P2P for two-party calls (Jitsi's default). */
+    p2p: true,
+    rootVolumeGiB: 20,
+  },
+  edge: {
+    /** Two HAProxies across two AZs, as Jitsi runs them (jitsi-facts.md). */
+    instances: 2,
+    instanceType: "c5.large",
+  },
+  bridges: {
+    /** jitsi-facts.md: ~80 participants per c5.xlarge at stress 0.8. */
+    instanceType: "c5.xlarge",
+    min: 1,
+    max: 10,
+    warmPool: false,
+    spot: false,
+    /** 8x8 drains a bridge for at most 1 h before forcing (jitsi-facts.md). */
+    maxDrainSeconds: 3600,
+  },
+  jibri: {
+    instanceType: "c5.xlarge",
+    /** The seed's example: keep 3 idle recorders. */
+    idleTarget: 3,
+    max: 20,
+    warmPool: false,
+  },
+  turn: {
+    enabled: true,
+    instances: 1,
+    instanceType: "c5.large",
+    noTcpRelay: true,
+    /** Credential lifetime handed to clients by mod_external_services (jitsi-facts.md: ttl 86400). */
+    credentialTtlSeconds: 86400,
+  },
+  recordings: {
+    transitionToIaDays: 30,
+    expireDays: 365,
+  },
+  monitoring: {
+    logRetentionDays: 30,
+  },
+} as const;

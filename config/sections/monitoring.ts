@@ -1,0 +1,22 @@
+import { z } from "zod";
+import { DEFAULTS } from "../defaults";
+
+/** CloudWatch Logs accepts only these retention values (PutRetentionPolicy API). */
+export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+
+/** `jitsi:monitoring`: logs and alarm delivery. */
+export const monitoringSchema = z
+  .strictObject({
+    logRetentionDays: z
+      .number({ error: `must be one of ${LOG_RETENTION_DAYS.join(", ")}` })
+      .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
+        error: `must be one of ${LOG_RETENTION_DAYS.join(", ")} (the values CloudWatch Logs accepts)`,
+      })
+      .default(DEFAULTS.monitoring.logRetentionDays),
+    alarmEmails: z
+      .array(z.email({ error: "must be an e-mail address" }), { error: "must be a list of e-mail addresses" })
+      .max(20, { error: "must list at most 20 addresses" })
+      .default([]),
+  })
+  .prefault({});
+export type MonitoringConfig = z.output<typeof monitoringSchema>;

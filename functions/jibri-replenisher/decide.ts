@@ -1,0 +1,311 @@
+/**
+ * The Jibri pool's replenishment decision: pure, no AWS or Pulumi import, the clock passed in.
+ *
+ * One Jibri records or streams one conference at a time (jitsi-facts.md), so a recording can start only if an
+ * IDLE recorder exists at that moment. The pool therefore keeps a buffer of idle recorders: when one is
+ * allocated, another is launched at once; when more are idle than needed, the longest-idle one is shut down.
+ *
+ * Both the Lambda (functions/jibri-replenisher/handler.ts: DescribeAutoScalingGroups + the agents' status tags)
+ * and the capacity simulator (sim/) fill a {@link PoolSnapshot} and apply the returned {@link PoolAction}s.
+ *
+ * Every time is in SECONDS on one clock: Unix seconds in the Lambda, trace seconds in the simulator.
+ */
+
+/**
+ * Where a recorder is in its life, as seen by the replenisher.
+ * - `booting`: launched (or leaving the warm pool), or restarting Jibri after a recording (single-use mode), and
+ *   not yet idle; counts as coming capacity. `phaseSince` = when it started booting.
+ * - `warm`: stopped in the ASG warm pool; not serving and not in desired capacity (ASG pulls it on scale-out).
+ * - `idle`: Jibri healthy and IDLE: can take a recording now.
+ * - `busy`: recording or streaming. Never scaled in.
+ * - `uploading`: recording finished, finalize is uploading it to S3. Never scaled in.
+ * - `unhealthy`: running but Jibri reports unhealthy; replaced unless it holds data (protected).
+ * - `leaving`: terminating / detaching; ignored (already gone from desired capacity).
+ */
+export type RecorderPhase = "booting" | "warm" | "idle" | "busy" | "uploading" | "unhealthy" | "leaving";
+
+/** One recorder instance of the pool. */
+export interface RecorderInstance {
+  /** EC2 instance id (or a simulator id). */
+  readonly id: string;
+  readonly phase: RecorderPhase;
+  /** When the instance was launched (seconds). */
+  readonly launchedAt: number;
+  /** When the current phase began (seconds); for `idle` this is "idle since". */
+  readonly phaseSince: number;
+  /** The ASG's scale-in protection flag (set by the status agent while busy or uploading). */
+  readonly protectedFromScaleIn: boolean;
+}
+
+/** What the replenisher sees of the pool at one instant. */
+export interface PoolSnapshot {
+  /** The group's current desired capacity (in-service + pending, warm pool excluded). */
+  readonly desiredCapacity: number;
+  /** The group's MinSize: desired capacity may not go below it. */
+  readonly minSize: number;
+  /** The group's MaxSize: desired capacity may not go above it. */
+  readonly maxSize: number;
+  /** Every instance the group knows about, warm pool included. */
+  readonly recorders: readonly RecorderInstance[];
+  /**
+   * Times (seconds) of recording/stream starts observed recently (at least the last
+   * {@link ReplenishTarget.demandWindowSeconds}); older entries are ignored. Used to size the idle buffer
+   * to the current start rate. The Lambda fills it from the agents' `last-busy-at` reports.
+   */
+  readonly recentStarts: readonly number[];
+}
+
+/** The replenisher's policy. All fields are required here; {@link resolveReplenishTarget} fills defaults. */
+export interface ReplenishTarget {
+  /** N: idle recorders kept ready at all times (the floor of the buffer). */
+  readonly idleTarget: number;
+  /**
+   * Most recorders in service (idle + busy + uploading + booting). Desired capacity never exceeds
+   * min(maxInstances, pool.maxSize).
+   */
+  readonly maxInstances: number;
+  /**
+   * Seconds from a launch decision to a recorder that is idle: boot (~3–8 min when configured at boot,
+   * 1–3 min from a baked AMI) or warm-pool resume (~30 s) plus Jibri start (jitsi-facts.md).
+   */
+  readonly leadTimeSeconds: number;
+  /** Look-back window for the recording start rate (seconds). */
+  readonly demandWindowSeconds: number;
+  /**
+   * Safety margin, in standard deviations of a Poisson arrival count over the lead time: the buffer is
+   * ceil(λ + burstFactor·√λ) with λ = start rate × lead time, and never below idleTarget. 0 turns it off
+   * (constant buffer of idleTarget).
+   */
+  readonly burstFactor: number;
+  /** Upper bound of the idle buffer however high the start rate (cost cap). */
+  readonly maxIdle: number;
+  /** An idle recorder is trimmed only after being idle this long (avoids launch/terminate churn). */
+  readonly scaleInIdleSeconds: number;
+  /** Most recorders shut down per decision ("shut one down" = 1). */
+  readonly maxTerminationsPerRun: number;
+  /** A recorder still `booting` this long after its phaseSince is replaced (its boot failed). */
+  readonly bootTimeoutSeconds: number;
+  /**
+   * Grace before the replenisher repairs a protection flag the agent should have set or cleared
+   * (busy/uploading but unprotected, or idle but still protected).
+   */
+  readonly protectionRepairSeconds: number;
+}
+
+/** Defaults of {@link ReplenishTarget}. */
+export const REPLENISH_DEFAULTS: ReplenishTarget = {
+  idleTarget: 3,
+  maxInstances: 100,
+  // jitsi-facts.md: boot-to-ready 3–8 min when configured at boot; a warm pool serves in ~30 s.
+  leadTimeSeconds: 300,
+  demandWindowSeconds: 900,
+  burstFactor: 2,
+  maxIdle: 30,
+  // jitsi-autoscaler scales a Jibri group down only after 20 one-minute periods of surplus; 10 min here.
+  scaleInIdleSeconds: 600,
+  maxTerminationsPerRun: 1,
+  bootTimeoutSeconds: 1200,
+  protectionRepairSeconds: 120,
+};
+
+/** Thrown by {@link resolveReplenishTarget} with every bad field listed. */
+export class ReplenishTargetError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid Jibri replenish target: ${problems.join("; ")}`);
+    this.name = "ReplenishTargetError";
+  }
+}
+
+/** Fills defaults and validates; the error names each bad field and the allowed range. */
+export function resolveReplenishTarget(partial: Partial<ReplenishTarget> = {}): ReplenishTarget {
+  const t: ReplenishTarget = { ...REPLENISH_DEFAULTS, ...stripUndefined(partial) };
+  const problems: string[] = [];
+  const int = (field: keyof ReplenishTarget, min: number): void => {
+    const v = t[field];
+    if (!Number.isInteger(v) || v < min) problems.push(`${field} must be a whole number >= ${min}, got ${v}`);
+  };
+  const num = (field: keyof ReplenishTarget, min: number): void => {
+    const v = t[field];
+    if (typeof v !== "number" || !Number.isFinite(v) || v < min) problems.push(`${field} must be a number >= ${min}, got ${v}`);
+  };
+  int("idleTarget", 0);
+  int("maxInstances", 1);
+  num("leadTimeSeconds", 1);
+  num("demandWindowSeconds", 60);
+  num("burstFactor", 0);
+  int("maxIdle", 0);
+  num("scaleInIdleSeconds", 0);
+  int("maxTerminationsPerRun", 0);
+  num("bootTimeoutSeconds", 60);
+  num("protectionRepairSeconds", 0);
+  if (problems.length === 0 && t.maxIdle < t.idleTarget) problems.push(`maxIdle must be >= idleTarget (${t.idleTarget}), got ${t.maxIdle}`);
+  if (problems.length === 0 && t.maxInstances < t.idleTarget) problems.push(`maxInstances must be >= idleTarget (${t.idleTarget}), got ${t.maxInstances}`);
+  if (problems.length > 0) throw new ReplenishTargetError(problems);
+  return t;
+}
+
+function stripUndefined<T extends object>(o: Partial<T>): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * What to do. The Lambda maps them to Auto Scaling calls; the simulator applies them to its model.
+ * - `setDesired`: SetDesiredCapacity (HonorCooldown false): launches `desired − current` recorders
+ *   (from the warm pool first when there is one).
+ * - `terminate`: TerminateInstanceInAutoScalingGroup; `decrementDesired` true = shrink the pool,
+ *   false = replace the instance (the ASG launches a new one).
+ * - `protect` / `unprotect`: SetInstanceProtection repair when an agent missed a transition.
+ */
+export type PoolAction =
+  | { readonly kind: "setDesired"; readonly desired: number; readonly reason: string }
+  | { readonly kind: "terminate"; readonly instanceId: string; readonly decrementDesired: boolean; readonly reason: string }
+  | { readonly kind: "protect"; readonly instanceId: string; readonly reason: string }
+  | { readonly kind: "unprotect"; readonly instanceId: string; readonly reason: string };
+
+/** Counts behind a decision (logged by the Lambda, recorded by the simulator). */
+export interface PoolSummary {
+  readonly idle: number;
+  readonly busy: number;
+  readonly uploading: number;
+  /** Booting recorders plus launches requested but not yet listed (desired − listed in-service). */
+  readonly coming: number;
+  readonly warm: number;
+  readonly unhealthy: number;
+  /** Recording starts per second over the demand window. */
+  readonly startRatePerSecond: number;
+  /** The idle buffer wanted now: max(idleTarget, ceil(λ + burstFactor·√λ)), capped at maxIdle. */
+  readonly wantIdle: number;
+  /** True when maxInstances/maxSize stopped the pool from reaching wantIdle. */
+  readonly capped: boolean;
+}
+
+export interface PoolDecision {
+  readonly actions: readonly PoolAction[];
+  readonly summary: PoolSummary;
+}
+
+/** The idle buffer for a start rate (per second): Poisson mean over the lead time plus a safety margin. */
+export function idleBufferFor(startRatePerSecond: number, target: ReplenishTarget): number {
+  const lambda = startRatePerSecond * target.leadTimeSeconds;
+  const dynamic = Math.ceil(lambda + target.burstFactor * Math.sqrt(lambda) - 1e-9);
+  return Math.min(target.maxIdle, Math.max(target.idleTarget, target.burstFactor > 0 ? dynamic : 0));
+}
+
+/**
+ * Start rate over the demand window. The rate over the last lead time is also considered (bursts at the top of
+ * the hour), so a burst raises the buffer within one decision instead of being diluted by a quiet window.
+ */
+export function startRate(recentStarts: readonly number[], now: number, target: ReplenishTarget): number {
+  const inLast = (seconds: number): number => recentStarts.filter((t) => t <= now && t > now - seconds).length;
+  const longRate = inLast(target.demandWindowSeconds) / target.demandWindowSeconds;
+  const shortWindow = Math.min(target.leadTimeSeconds, target.demandWindowSeconds);
+  const shortRate = inLast(shortWindow) / shortWindow;
+  return Math.max(longRate, shortRate);
+}
+
+/**
+ * Decides the pool's next actions at time `now` (seconds).
+ *
+ * Invariants (tests/functions/jibri-decide.test.ts):
+ * - idle + coming is raised to the wanted buffer in one step, capped by maxInstances and pool.maxSize;
+ * - busy, uploading and protected recorders are never terminated;
+ * - at most maxTerminationsPerRun idle recorders are trimmed, longest-idle first (then oldest launch), and only
+ *   after scaleInIdleSeconds idle, and only while idle + coming stays >= the wanted buffer;
+ * - no scale-out and no trim in the same decision; desired never below pool.minSize;
+ * - failed recorders (stuck booting, unhealthy) holding no data are terminated with a decrement, then the
+ *   buffer is topped up as usual.
+ */
+export function decideJibriPool(pool: PoolSnapshot, target: ReplenishTarget, now: number): PoolDecision {
+  const by = (phase: RecorderPhase): RecorderInstance[] => pool.recorders.filter((r) => r.phase === phase);
+  const idle = by("idle");
+  const busy = by("busy");
+  const uploading = by("uploading");
+  const booting = by("booting");
+  const unhealthy = by("unhealthy");
+  const warm = by("warm");
+  const actions: PoolAction[] = [];
+
+  // Protection repair: a busy/uploading recorder must be protected; an idle one must not stay protected,
+  // or the pool can never trim it (the agent normally does both; this covers a missed transition).
+  for (const r of [...busy, ...uploading]) {
+    if (!r.protectedFromScaleIn && now - r.phaseSince >= target.protectionRepairSeconds)
+      actions.push({ kind: "protect", instanceId: r.id, reason: `${r.phase} since ${r.phaseSince} but not protected` });
+  }
+  for (const r of idle) {
+    if (r.protectedFromScaleIn && now - r.phaseSince >= target.protectionRepairSeconds)
+      actions.push({ kind: "unprotect", instanceId: r.id, reason: `idle since ${r.phaseSince} but still protected` });
+  }
+
+  // Failed recorders hold no data (unprotected) and are not capacity: stuck booting, or Jibri unhealthy. They
+  // are terminated with a decrement, and the scale-out below relaunches what the buffer still needs, so a
+  // failure during a surplus does not cause a launch-then-trim churn.
+  const failed = [
+    // phaseSince, not launchedAt: a recorder restarting Jibri after a recording (single-use mode) boots again.
+    ...booting.filter((r) => now - r.phaseSince >= target.bootTimeoutSeconds && !r.protectedFromScaleIn),
+    ...unhealthy.filter((r) => !r.protectedFromScaleIn),
+  ];
+  const failedIds = new Set(failed.map((r) => r.id));
+  // Decrement only down to MinSize (the API refuses below it); beyond that the ASG replaces the instance.
+  const decrementable = Math.max(0, pool.desiredCapacity - pool.minSize);
+  failed.forEach((r, i) =>
+    actions.push({
+      kind: "terminate",
+      instanceId: r.id,
+      decrementDesired: i < decrementable,
+      reason: r.phase === "booting" ? `booting for ${now - r.phaseSince}s` : "jibri unhealthy",
+    }),
+  );
+  const replacedByAsg = Math.max(0, failed.length - decrementable);
+  const desiredNow = pool.desiredCapacity - (failed.length - replacedByAsg);
+
+  // Coming capacity: booting recorders plus launches the ASG has not listed yet (desired − listed).
+  const listedInService = pool.recorders.filter((r) => r.phase !== "warm" && r.phase !== "leaving" && !failedIds.has(r.id)).length;
+  const notYetListed = Math.max(0, desiredNow - listedInService);
+  const coming = booting.filter((r) => !failedIds.has(r.id)).length + notYetListed;
+  // (an instance the ASG replaces shows up in notYetListed: desiredNow still counts it)
+
+  const rate = startRate(pool.recentStarts, now, target);
+  const wantIdle = idleBufferFor(rate, target);
+  const available = idle.length + coming;
+  const ceiling = Math.min(target.maxInstances, pool.maxSize);
+  let capped = false;
+
+  if (available < wantIdle) {
+    const wanted = desiredNow + (wantIdle - available);
+    const desired = Math.min(wanted, ceiling);
+    capped = desired < wanted;
+    if (desired > desiredNow)
+      actions.push({ kind: "setDesired", desired, reason: `idle ${idle.length} + coming ${coming} < wanted ${wantIdle} (start rate ${(rate * 3600).toFixed(1)}/h)` });
+  } else if (desiredNow > ceiling) {
+    // Honour a lowered max: shrink by trimming idle recorders only (busy ones finish first).
+    trim(desiredNow - ceiling, "above max");
+  } else if (available > wantIdle) {
+    trim(available - wantIdle, `idle ${idle.length} + coming ${coming} > wanted ${wantIdle}`);
+  }
+
+  function trim(surplus: number, why: string): void {
+    const floorRoom = Math.max(0, desiredNow - pool.minSize);
+    const n = Math.min(surplus, target.maxTerminationsPerRun, floorRoom);
+    const victims = idle
+      .filter((r) => !r.protectedFromScaleIn && now - r.phaseSince >= target.scaleInIdleSeconds)
+      .sort((a, b) => a.phaseSince - b.phaseSince || a.launchedAt - b.launchedAt || a.id.localeCompare(b.id))
+      .slice(0, n);
+    for (const r of victims)
+      actions.push({ kind: "terminate", instanceId: r.id, decrementDesired: true, reason: `${why}; idle since ${r.phaseSince}` });
+  }
+
+  return {
+    actions,
+    summary: {
+      idle: idle.length,
+      busy: busy.length,
+      uploading: uploading.length,
+      coming,
+      warm: warm.length,
+      unhealthy: unhealthy.length,
+      startRatePerSecond: rate,
+      wantIdle,
+      capped,
+    },
+  };
+}

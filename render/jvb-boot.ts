@@ -1,0 +1,171 @@
+/**
+ * Boot files of a video bridge (Debian 12). Pure: typed input → file text.
+ *
+ * - `boot.sh` (first boot, from cloud-init): installs jitsi-videobridge2 from Jitsi's signed repository, puts
+ *   jvb.conf in place, empties the package's legacy sip-communicator.properties (its default MUC client would
+ *   log in to "localhost" and its legacy ice4j keys override jvb.conf), installs the systemd units below and
+ *   starts them without waiting (a warm-pool instance is stopped right after this script).
+ * - `jvb-env.sh` (every boot, before the bridge): waits until the group puts the instance in service, then
+ *   writes /run/jitsi-aws/jvb.env (tmpfs, root-only) with the instance id, private and public IPv4 (IMDSv2) and
+ *   one XMPP password per shard (SSM SecureString, read in the shard's region). A warm-pool instance gets a new
+ *   public address at every start, which is why this runs on every boot.
+ * - systemd units: the env writer (required by the bridge), a drop-in adding the env file to
+ *   jitsi-videobridge2, and the drain watcher (agents/jvb-drain.ts) for the life of the instance.
+ * Checked with shellcheck (tests/render/jvb-boot.test.ts).
+ */
+import { BOOT_FUNCTIONS, shQuote } from "./boot-common";
+import { JVB_ENV, shardPasswordEnvVar } from "./jvb-conf";
+
+/** A shard whose XMPP password the bridge reads. */
+export interface JvbBootShard {
+  readonly id: string;
+  /** SSM parameter name of the shard's `jvb` account password. */
+  readonly passwordParameter: string;
+  /** Region the parameter lives in (peer-region shards keep theirs at home). */
+  readonly parameterRegion: string;
+}
+
+export interface JvbBootInput {
+  readonly region: string;
+  /** Public meeting domain (answers the package's debconf question; jvb.conf carries the real settings). */
+  readonly domain: string;
+  readonly shards: readonly JvbBootShard[];
+  /** Where cloud-init staged the rendered files. */
+  readonly stagingDir: string;
+  /** Command that runs an agent program (`<agentCommand> jvb-drain watch ...`). */
+  readonly agentCommand: string;
+  readonly groupName: string;
+  readonly lifecycleHookName: string;
+  readonly maxDrainSeconds: number;
+  /** Heartbeat interval of the drain agent; below the hook's heartbeat timeout. */
+  readonly heartbeatSeconds: number;
+}
+
+export const JVB_ENV_FILE = "/run/jitsi-aws/jvb.env";
+export const JVB_UNITS = { env: "jitsi-aws-jvb-env.service", drain: "jitsi-aws-jvb-drain.service" } as const;
+
+function validate(i: JvbBootInput): void {
+  const errors: string[] = [];
+  if (i.shards.length === 0) errors.push("shards: must list at least one shard");
+  for (const s of i.shards) {
+    if (!/^\/[A-Za-z0-9_./-]+$/.test(s.passwordParameter)) errors.push(`shards[${s.id}].passwordParameter: must be an SSM parameter path`);
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(s.parameterRegion)) errors.push(`shards[${s.id}].parameterRegion: must be an AWS region name`);
+  }
+  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.groupName)) errors.push("groupName: must be an auto scaling group name");
+  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.lifecycleHookName)) errors.push("lifecycleHookName: must be a lifecycle hook name");
+  if (!/^\/[A-Za-z0-9_./ -]+$/.test(i.agentCommand)) errors.push("agentCommand: must be an absolute command path");
+  if (!(i.heartbeatSeconds > 0)) errors.push("heartbeatSeconds: must be > 0");
+  if (errors.length > 0) throw new Error(`invalid bridge boot input:\n  ${errors.join("\n  ")}`);
+}
+
+/** Runs on every boot before the bridge: the environment jvb.conf's substitutions resolve from. */
+export function renderJvbEnvScript(i: JvbBootInput): string {
+  validate(i);
+  // Each value is read into a variable first: a failed read in an assignment stops the script (set -e), so the
+  // bridge never starts with an empty password or address.
+  const reads = i.shards.map((s, k) => `pw_${k}=$(ssm_secret ${shQuote(s.passwordParameter)} ${shQuote(s.parameterRegion)})`).join("\n");
+  const writes = i.shards.map((s, k) => `  printf '%s=%s\\n' ${shQuote(shardPasswordEnvVar(s.id))} "\${pw_${k}}"`).join("\n");
+  return `#!/bin/bash
+# Rendered by jitsi-aws (render/jvb-boot.ts): writes ${JVB_ENV_FILE} on every boot of a bridge.
+set -euo pipefail
+umask 077
+export AWS_REGION=${shQuote(i.region)}
+
+${BOOT_FUNCTIONS}
+instance_id=$(imds instance-id)
+local_ipv4=$(imds local-ipv4)
+# No public address (a subnet without auto-assign) fails here: media would be unreachable anyway.
+public_ipv4=$(imds public-ipv4)
+${reads}
+install -d -m 0700 /run/jitsi-aws
+tmp=$(mktemp /run/jitsi-aws/jvb.env.XXXXXX)
+{
+  printf '%s=%s\\n' ${JVB_ENV.instanceId} "\${instance_id}"
+  printf '%s=%s\\n' ${JVB_ENV.localIpv4} "\${local_ipv4}"
+  printf '%s=%s\\n' ${JVB_ENV.publicIpv4} "\${public_ipv4}"
+${writes}
+} > "\${tmp}"
+mv "\${tmp}" ${JVB_ENV_FILE}
+`;
+}
+
+export function renderJvbUnits(i: JvbBootInput): Record<string, string> {
+  validate(i);
+  const drainArgs = [
+    "jvb-drain", "watch", "--group", i.groupName, "--hook", i.lifecycleHookName, "--region", i.region,
+    "--max-drain-seconds", String(i.maxDrainSeconds), "--heartbeat-seconds", String(i.heartbeatSeconds),
+  ].join(" ");
+  return {
+    [JVB_UNITS.env]: `[Unit]
+Description=jitsi-aws: bridge environment (instance metadata, SSM secrets)
+Wants=network-online.target
+After=network-online.target
+Before=jitsi-videobridge2.service
+
+[Service]
+Type=oneshot
+# A warm-pool instance waits here, stopped or not, until the group puts it in service.
+ExecStartPre=${i.agentCommand} jvb-drain await-in-service
+ExecStart=/usr/local/sbin/jitsi-aws-jvb-env
+TimeoutStartSec=infinity
+
+[Install]
+RequiredBy=jitsi-videobridge2.service
+`,
+    "jitsi-videobridge2-jitsi-aws.conf": `[Unit]
+Requires=${JVB_UNITS.env}
+After=${JVB_UNITS.env}
+
+[Service]
+EnvironmentFile=${JVB_ENV_FILE}
+`,
+    [JVB_UNITS.drain]: `[Unit]
+Description=jitsi-aws: graceful drain of this bridge on scale-in or Spot interruption
+After=jitsi-videobridge2.service
+
+[Service]
+ExecStart=${i.agentCommand} ${drainArgs}
+Restart=always
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+`,
+  };
+}
+
+/** First boot: packages, configs, units. */
+export function renderJvbBootScript(i: JvbBootInput): string {
+  validate(i);
+  return `#!/bin/bash
+# Rendered by jitsi-aws (render/jvb-boot.ts): first boot of a video bridge.
+set -euo pipefail
+umask 022
+export DEBIAN_FRONTEND=noninteractive
+STAGING=${shQuote(i.stagingDir)}
+DOMAIN=${shQuote(i.domain)}
+
+# 1. Jitsi's package repository (download.jitsi.org, signed) and the bridge package.
+curl -fsSL https://download.jitsi.org/jitsi-key.gpg.key | gpg --dearmor --yes -o /usr/share/keyrings/jitsi-keyring.gpg
+echo "deb [signed-by=/usr/share/keyrings/jitsi-keyring.gpg] https://download.jitsi.org stable/" > /etc/apt/sources.list.d/jitsi-stable.list
+echo "jitsi-videobridge2 jitsi-videobridge/jvb-hostname string \${DOMAIN}" | debconf-set-selections
+apt-get update -q
+apt-get install -y -q jitsi-videobridge2
+systemctl stop jitsi-videobridge2 || true
+
+# 2. Configuration: jvb.conf only. The package's legacy properties would add a MUC client to localhost.
+install -m 0644 "\${STAGING}/jvb.conf" /etc/jitsi/videobridge/jvb.conf
+printf '# emptied by jitsi-aws: every setting is in jvb.conf\\n' > /etc/jitsi/videobridge/sip-communicator.properties
+install -m 0700 "\${STAGING}/jvb-env.sh" /usr/local/sbin/jitsi-aws-jvb-env
+
+# 3. Units: environment before the bridge, drain watcher for the instance's life.
+install -m 0644 "\${STAGING}/${JVB_UNITS.env}" /etc/systemd/system/${JVB_UNITS.env}
+install -m 0644 "\${STAGING}/${JVB_UNITS.drain}" /etc/systemd/system/${JVB_UNITS.drain}
+install -d -m 0755 /etc/systemd/system/jitsi-videobridge2.service.d
+install -m 0644 "\${STAGING}/jitsi-videobridge2-jitsi-aws.conf" /etc/systemd/system/jitsi-videobridge2.service.d/jitsi-aws.conf
+systemctl daemon-reload
+systemctl enable ${JVB_UNITS.env} jitsi-videobridge2 ${JVB_UNITS.drain}
+# --no-block: a warm-pool instance must finish booting (and be stopped) while the bridge waits to be in service.
+systemctl start --no-block jitsi-videobridge2 ${JVB_UNITS.drain}
+`;
+}

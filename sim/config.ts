@@ -1,0 +1,68 @@
+/**
+ * The simulator's model parameters, each with its source. docs/simulator.md explains them for operators.
+ * Sources: ../shared/reference/jitsi-facts.md ("facts") unless noted; "assumption" marks a number chosen here.
+ */
+
+export interface SimConfig {
+  /** Participants one bridge carries at stress 1.0 (facts: ~100 per c5.xlarge; ~80 at stress 0.8). */
+  readonly participantsPerBridge: number;
+  /** Jicofo: a bridge at or above this stress is "overloaded" for new joins (facts: 0.8). */
+  readonly jicofoStressThreshold: number;
+  /** Jicofo: stress added per endpoint that joined a bridge in the last `recentJoinWindowS` (facts: 0.01, 20 s). */
+  readonly recentJoinStress: number;
+  readonly recentJoinWindowS: number;
+  /** Jicofo max-bridge-participants: endpoints of one conference per bridge (facts: 80). */
+  readonly maxConferenceParticipantsPerBridge: number;
+  /** Participants join over this many seconds after the conference start (assumption: "the first minutes"). */
+  readonly joinSpreadS: number;
+  /** Share of two-party (P2P) calls that need TURN relays (assumption: ~15 % of pairs cannot connect directly). */
+  readonly p2pTurnShare: number;
+  /** Cold boot to ready (facts: 1–3 min from a baked AMI; issue #9 default 180 s). */
+  readonly bootS: number;
+  /** Delay before a CloudWatch datapoint is visible (issue #9: 60 s). */
+  readonly metricDelayS: number;
+  /** Scaler schedule (facts: EventBridge rate(1 minute)). */
+  readonly scheduleS: number;
+  /** Spot reclaim notice (facts: 2 min). */
+  readonly spotNoticeS: number;
+  /** The ASG replaces a crashed instance after this long (assumption: EC2 status check + ASG health check ~1 min). */
+  readonly replaceAfterS: number;
+  /** Availability zones per region the ASG spreads over (config default azCount 2). */
+  readonly azCount: number;
+  /** Upload after a recording: fixed part (assumption). */
+  readonly uploadBaseS: number;
+  /** Upload after a recording: share of the recording's length (assumption: ~1.5 Mbit/s video over ~100 Mbit/s upload). */
+  readonly uploadPerRecordedS: number;
+  /** Jibri single-use mode restarts the service after each recording (assumption: ~60 s). */
+  readonly recorderRestartS: number;
+  /** Recorder boot to idle (facts: 1–3 min baked, plus Jibri start; assumption 180 s). */
+  readonly recorderBootS: number;
+  /** Host load average at stress 1.0 on a 4-vCPU bridge (assumption: CPU stress threshold 0.9 × 4 vCPUs = 3.6), for the template's JVB_load_1. */
+  readonly loadAverageAtStress1: number;
+}
+
+export const DEFAULT_SIM_CONFIG: SimConfig = {
+  participantsPerBridge: 100,
+  jicofoStressThreshold: 0.8,
+  recentJoinStress: 0.01,
+  recentJoinWindowS: 20,
+  maxConferenceParticipantsPerBridge: 80,
+  joinSpreadS: 180,
+  p2pTurnShare: 0.15,
+  bootS: 180,
+  metricDelayS: 60,
+  scheduleS: 60,
+  spotNoticeS: 120,
+  replaceAfterS: 60,
+  azCount: 2,
+  uploadBaseS: 30,
+  uploadPerRecordedS: 0.015,
+  recorderRestartS: 60,
+  recorderBootS: 180,
+  loadAverageAtStress1: 3.6,
+};
+
+/** Upload time of a recording of the given length. */
+export function uploadSeconds(cfg: SimConfig, recordedS: number): number {
+  return Math.round(cfg.uploadBaseS + cfg.uploadPerRecordedS * recordedS);
+}

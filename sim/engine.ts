@@ -1,0 +1,246 @@
+/**
+ * The simulation loop: replays a trace region by region through each policy and the oracle, and collects the
+ * report's numbers. Time advances from event to event (joins, leaves, boots, faults, minute ticks).
+ */
+import { BridgePolicy } from "../functions/bridge-scaler/decide";
+import { ReplenishTarget } from "../functions/jibri-replenisher/decide";
+import { billedSeconds } from "./billing";
+import {
+  BridgeRunner, defaultRunner, jitsiAutoscalerRunner, jitsiAwsTemplateRunner, staticPeakRunner,
+} from "./bridge-policies";
+import { SimConfig, uploadSeconds } from "./config";
+import { FaultSpec, faultSchedule } from "./faults";
+import { Fleet } from "./fleet";
+import { EventQueue } from "./heap";
+import { bridgeNeed, concurrency, oracleSchedule, peakOf } from "./oracle";
+import {
+  autoscalerRecorderRunner, defaultRecorderRunner, RecorderPool, RecorderRunner, staticRecorderRunner, templateRecorderRunner,
+} from "./recorders";
+import { Conference, regionsOf } from "./trace";
+import { bridgeLoadSteps, buildWorkload, peakTurnAllocations, Workload } from "./workload";
+
+export const POLICY_NAMES = ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template", "oracle"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number];
+
+export interface SimOptions {
+  readonly cfg: SimConfig;
+  readonly bridgePolicy: BridgePolicy;
+  readonly replenishTarget: ReplenishTarget;
+  readonly faults: FaultSpec;
+  readonly policies: readonly PolicyName[];
+  /** Called with the share done (0..1) as regions finish. */
+  readonly onProgress?: (done: number) => void;
+}
+
+/** One policy's numbers over all regions. */
+export interface PolicyResult {
+  readonly name: PolicyName;
+  readonly bridgeInstanceHours: number;
+  readonly oracleRatio: number;
+  readonly overloadedParticipantMinutes: number;
+  readonly overloadedPct: number;
+  readonly cutConferences: number;
+  readonly faultHitConferences: number;
+  readonly scalingActions: number;
+  readonly recorderInstanceHours: number;
+  readonly failedRecordingStarts: number;
+  readonly peakTurnAllocations: number;
+  readonly timeToCapacityP50S: number;
+  readonly timeToCapacityP95S: number;
+  /** Per-minute [t, load, ready capacity at stress 0.8 (participants), billed bridges], summed over regions. */
+  readonly timeline: readonly (readonly [number, number, number, number])[];
+}
+
+export interface SimResult {
+  readonly regions: readonly string[];
+  readonly conferences: number;
+  readonly endS: number;
+  readonly policies: readonly PolicyResult[];
+}
+
+interface RegionRun {
+  bridgeSeconds: number;
+  recorderSeconds: number;
+  overloadedS: number;
+  endpointS: number;
+  cut: number;
+  hit: number;
+  actions: number;
+  failed: number;
+  episodes: number[];
+  timeline: [number, number, number, number][];
+}
+
+/** Runs every requested policy on the conferences. */
+export function simulate(confs: readonly Conference[], opts: SimOptions): SimResult {
+  const regions = regionsOf(confs);
+  const perRegion = regions.map((r) => buildWorkload(confs.filter((c) => c.region === r), opts.cfg));
+  const endS = Math.ceil(Math.max(...perRegion.map((w) => w.endS), 60) / 60) * 60;
+  const turnPeak = perRegion.reduce((s, w) => s + peakTurnAllocations(w), 0);
+  const oracle = perRegion.map((w) => runOracle(w, opts.cfg, endS));
+  const oracleBridgeHours = oracle.reduce((s, o) => s + o.bridgeSeconds, 0) / 3600;
+  const results: PolicyResult[] = [];
+  const total = opts.policies.length * regions.length;
+  let done = 0;
+  for (const name of opts.policies) {
+    const runs = perRegion.map((w, i) => {
+      const run = name === "oracle" ? oracle[i] : runRegion(w, regions[i], name, opts, endS);
+      opts.onProgress?.(++done / total);
+      return run;
+    });
+    results.push(summarize(name, runs, oracleBridgeHours, turnPeak));
+  }
+  return { regions, conferences: confs.length, endS, policies: results };
+}
+
+function summarize(name: PolicyName, runs: RegionRun[], oracleHours: number, turnPeak: number): PolicyResult {
+  const sum = (f: (r: RegionRun) => number): number => runs.reduce((s, r) => s + f(r), 0);
+  const episodes = runs.flatMap((r) => r.episodes).sort((a, b) => a - b);
+  const pct = (p: number): number => (episodes.length === 0 ? 0 : episodes[Math.min(episodes.length - 1, Math.ceil(p * episodes.length) - 1)]);
+  const bridgeHours = sum((r) => r.bridgeSeconds) / 3600;
+  const endpointS = sum((r) => r.endpointS);
+  const timeline = new Map<number, [number, number, number, number]>();
+  for (const r of runs)
+    for (const [t, l, c, b] of r.timeline) {
+      const p = timeline.get(t) ?? [t, 0, 0, 0];
+      timeline.set(t, [t, p[1] + l, p[2] + c, p[3] + b]);
+    }
+  return {
+    name,
+    bridgeInstanceHours: bridgeHours,
+    oracleRatio: oracleHours > 0 ? bridgeHours / oracleHours : 0,
+    overloadedParticipantMinutes: sum((r) => r.overloadedS) / 60,
+    overloadedPct: endpointS > 0 ? (100 * sum((r) => r.overloadedS)) / endpointS : 0,
+    cutConferences: sum((r) => r.cut),
+    faultHitConferences: sum((r) => r.hit),
+    scalingActions: sum((r) => r.actions),
+    recorderInstanceHours: sum((r) => r.recorderSeconds) / 3600,
+    failedRecordingStarts: sum((r) => r.failed),
+    peakTurnAllocations: turnPeak,
+    timeToCapacityP50S: pct(0.5),
+    timeToCapacityP95S: pct(0.95),
+    timeline: [...timeline.values()].sort((a, b) => a[0] - b[0]),
+  };
+}
+
+/** Recorders needed over time: a recording holds one from its start through upload and restart. */
+export function recorderNeed(w: Workload, cfg: SimConfig): [number, number][] {
+  return concurrency(w.recordings.map((r) => [r.startS, r.startS + r.durationS + uploadSeconds(cfg, r.durationS) + cfg.recorderRestartS]));
+}
+
+function runOracle(w: Workload, cfg: SimConfig, endS: number): RegionRun {
+  const load = bridgeLoadSteps(w);
+  const bridges = oracleSchedule(bridgeNeed(load, cfg.participantsPerBridge, cfg.jicofoStressThreshold), cfg.bootS, endS);
+  const recorders = oracleSchedule(recorderNeed(w, cfg), cfg.recorderBootS, endS);
+  let endpointS = 0;
+  for (let i = 0; i < load.length; i++) endpointS += load[i][1] * ((i + 1 < load.length ? load[i + 1][0] : endS) - load[i][0]);
+  const timeline: [number, number, number, number][] = [];
+  let li = 0;
+  for (let t = 0; t <= endS; t += 60) {
+    while (li + 1 < load.length && load[li + 1][0] <= t) li++;
+    const l = load.length > 0 && load[0][0] <= t ? load[li][1] : 0;
+    const ready = bridges.runs.filter((r) => r.readyS <= t && r.endS > t).length;
+    const billed = bridges.runs.filter((r) => r.launchS <= t && r.endS > t).length;
+    timeline.push([t, l, ready * cfg.participantsPerBridge * cfg.jicofoStressThreshold, billed]);
+  }
+  return {
+    bridgeSeconds: bridges.instanceHours * 3600,
+    recorderSeconds: recorders.instanceHours * 3600,
+    overloadedS: 0,
+    endpointS,
+    cut: 0,
+    hit: 0,
+    actions: bridges.scalingActions + recorders.scalingActions,
+    failed: 0,
+    episodes: [],
+    timeline,
+  };
+}
+
+function bridgeRunner(name: PolicyName, w: Workload, opts: SimOptions): BridgeRunner {
+  const p = opts.bridgePolicy;
+  switch (name) {
+    case "default":
+      return defaultRunner(p);
+    case "static-peak":
+      return staticPeakRunner(Math.max(p.minBridges, Math.ceil(peakOf(bridgeLoadSteps(w)) / (opts.cfg.participantsPerBridge * opts.cfg.jicofoStressThreshold))));
+    case "jitsi-autoscaler":
+      return jitsiAutoscalerRunner(p.minBridges, p.maxBridges);
+    case "jitsi-aws-template":
+      return jitsiAwsTemplateRunner(p.minBridges, p.maxBridges, opts.cfg.loadAverageAtStress1);
+    case "oracle":
+      throw new Error("the oracle is computed, not run");
+  }
+}
+
+function recorderRunner(name: PolicyName, w: Workload, opts: SimOptions): RecorderRunner {
+  const t = opts.replenishTarget;
+  switch (name) {
+    case "default":
+      return defaultRecorderRunner(t);
+    case "static-peak":
+      return staticRecorderRunner(peakOf(recorderNeed(w, opts.cfg)));
+    case "jitsi-autoscaler":
+      return autoscalerRecorderRunner(t.idleTarget, t.maxInstances);
+    case "jitsi-aws-template":
+      return templateRecorderRunner(t.maxInstances);
+    case "oracle":
+      throw new Error("the oracle is computed, not run");
+  }
+}
+
+function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptions, endS: number): RegionRun {
+  const cfg = opts.cfg;
+  const queue = new EventQueue();
+  const schedule = faultSchedule(opts.faults, region, endS, cfg.azCount);
+  const fleet = new Fleet(region, cfg, queue, opts.faults, schedule, endS);
+  const pool = new RecorderPool(region, cfg, queue, endS);
+  const br = bridgeRunner(name, w, opts);
+  const rr = recorderRunner(name, w, opts);
+  fleet.startWith(br.initial);
+  pool.startWith(rr.initial);
+  for (const o of schedule.azLosses) fleet.azOutage(o.az, o.fromS, Math.min(o.toS, endS));
+  let ei = 0;
+  let ri = 0;
+  let nextMinute = 0;
+  const events = w.events;
+  const recs = w.recordings;
+  for (;;) {
+    const tq = queue.peekTime();
+    const te = ei < events.length ? events[ei].t : Infinity;
+    const tr = ri < recs.length ? recs[ri].startS : Infinity;
+    const t = Math.min(tq, te, tr, nextMinute);
+    if (t > endS) break;
+    if (tq === t) {
+      queue.pop()!.run();
+    } else if (te === t) {
+      const e = events[ei++];
+      if (e.delta > 0) for (let k = 0; k < e.delta; k++) fleet.join(e.conf, t);
+      else fleet.leave(e.conf, e.all ? Infinity : -e.delta, t);
+    } else if (tr === t) {
+      pool.record(recs[ri++], t);
+    } else {
+      fleet.publish(t);
+      pool.publish(t);
+      if (!schedule.lambdaFails(t)) {
+        br.tick(fleet, t);
+        rr.tick(pool, t);
+      }
+      nextMinute += cfg.scheduleS;
+    }
+  }
+  fleet.finish(endS);
+  pool.finish(endS);
+  return {
+    bridgeSeconds: fleet.bridges.reduce((s, b) => s + billedSeconds(b.launchS, b.endS ?? endS), 0),
+    recorderSeconds: pool.recorders.reduce((s, r) => s + billedSeconds(r.launchS, r.endS ?? endS), 0),
+    overloadedS: fleet.overloadedEndpointSeconds,
+    endpointS: fleet.bridgeEndpointSeconds,
+    cut: fleet.cutConferences.size,
+    hit: fleet.faultHitConferences.size,
+    actions: fleet.scalingActions + pool.scalingActions,
+    failed: pool.failedStarts,
+    episodes: fleet.shortfallEpisodesS,
+    timeline: fleet.timeline,
+  };
+}

@@ -1,0 +1,394 @@
+/**
+ * One region's bridge fleet in the simulation: the ASG (desired capacity, launches, AZs, lifecycle hook), the
+ * bridges, Jicofo placement, CloudWatch as the scaler sees it (per-minute samples visible after the metric
+ * delay) and the counters the report needs. Scaling policies (sim/bridge-policies.ts) drive it only through the
+ * {@link Fleet} methods, i.e. through what a Lambda or an ASG alarm could do.
+ */
+import { BridgeSample } from "../functions/bridge-scaler/decide";
+import { SimConfig } from "./config";
+import { FaultSchedule, FaultSpec, instanceFaultTimes } from "./faults";
+import { EventQueue } from "./heap";
+import { newBridge, placeEndpoint, removeEndpoints, selectBridge, SimBridge } from "./jicofo";
+
+/** How a draining bridge gets terminated. */
+export interface DrainMode {
+  /** Instance-side lifecycle script: completes the hook as soon as the bridge is empty (baselines). */
+  readonly releaseWhenEmpty: boolean;
+  /** Forced termination after this long (seconds), cutting what is left. */
+  readonly capS: number;
+}
+
+export class Fleet {
+  readonly bridges: SimBridge[] = [];
+  desired = 0;
+  lastScaleOutS?: number;
+  lastScaleInS?: number;
+  /** Counters for the report. */
+  scalingActions = 0;
+  readonly cutConferences = new Set<number>();
+  readonly faultHitConferences = new Set<number>();
+  overloadedEndpointSeconds = 0;
+  bridgeEndpointSeconds = 0;
+  /** Durations of episodes where demand exceeded ready capacity at Jicofo's threshold. */
+  readonly shortfallEpisodesS: number[] = [];
+  /** Per-minute [t, load, ready capacity (participants at 0.8), billed bridges] for the chart. */
+  readonly timeline: [number, number, number, number][] = [];
+
+  private readonly confBridges = new Map<number, Set<SimBridge>>();
+  private readonly unplaced = new Map<number, number>();
+  private unplacedCount = 0;
+  private overloaded = 0;
+  private demand = 0;
+  private lastT = 0;
+  private shortfallSince?: number;
+  private nextId = 0;
+  private readonly azDown = new Set<number>();
+  private readonly samples = new Map<SimBridge, BridgeSample[]>();
+  /** Fleet participants per minute as published (NaN = missing / not yet). */
+  readonly fleetSeries: Float64Array;
+  /** Bridges that published in each minute (for average stress). */
+  readonly reportingSeries: Float64Array;
+  private readonly drainModes = new Map<SimBridge, DrainMode>();
+  private readonly reclaiming = new Set<SimBridge>();
+
+  constructor(
+    readonly region: string,
+    readonly cfg: SimConfig,
+    readonly queue: EventQueue,
+    readonly faults: FaultSpec,
+    readonly schedule: FaultSchedule,
+    readonly endS: number,
+  ) {
+    this.fleetSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(NaN);
+    this.reportingSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(0);
+  }
+
+  // ---- what a scaler can see -------------------------------------------------------------------------------
+
+  /** Bridges not yet gone. */
+  live(): SimBridge[] {
+    return this.bridges.filter((b) => b.state !== "gone");
+  }
+
+  /** In the group: booting or serving (draining ones have left desired capacity). */
+  inGroup(): SimBridge[] {
+    return this.bridges.filter((b) => b.state === "booting" || b.state === "serving");
+  }
+
+  isReclaiming(b: SimBridge): boolean {
+    return this.reclaiming.has(b);
+  }
+
+  /** Latest per-bridge sample visible at nowS (published at a minute boundary, visible after the delay). */
+  latestSample(b: SimBridge, nowS: number): BridgeSample | undefined {
+    const list = this.samples.get(b);
+    if (!list) return undefined;
+    for (let i = list.length - 1; i >= 0; i--) if (list[i].timestampS <= nowS - this.cfg.metricDelayS) return list[i];
+    return undefined;
+  }
+
+  /** The last `minutes` published fleet totals visible at nowS, oldest first; null where missing. */
+  visibleFleetSeries(nowS: number, minutes: number): (number | null)[] {
+    const last = Math.floor((nowS - this.cfg.metricDelayS) / 60);
+    const out: (number | null)[] = [];
+    for (let m = last - minutes + 1; m <= last; m++) {
+      if (m < 0) continue;
+      const v = this.fleetSeries[m];
+      out.push(Number.isNaN(v) ? null : v);
+    }
+    return out;
+  }
+
+  /** Highest published fleet total in [fromS, toS], or undefined when none. */
+  seriesPeak(fromS: number, toS: number): number | undefined {
+    let peak: number | undefined;
+    for (let m = Math.max(0, Math.ceil(fromS / 60)); m <= Math.floor(toS / 60) && m < this.fleetSeries.length; m++) {
+      const v = this.fleetSeries[m];
+      if (!Number.isNaN(v)) peak = Math.max(peak ?? 0, v);
+    }
+    return peak;
+  }
+
+  // ---- what a scaler can do --------------------------------------------------------------------------------
+
+  /** SetDesiredCapacity: the ASG launches (or terminates, by its default policy) to match. */
+  setDesired(n: number, nowS: number, drain: DrainMode): void {
+    if (n === this.desired) return;
+    this.scalingActions++;
+    if (n > this.desired) this.lastScaleOutS = nowS;
+    else this.lastScaleInS = nowS;
+    this.desired = n;
+    this.reconcile(nowS, drain);
+  }
+
+  /** Drains one bridge chosen by the scaler (TerminateInstanceInAutoScalingGroup with decrement). */
+  drain(b: SimBridge, nowS: number, mode: DrainMode): void {
+    if (b.state !== "serving" && b.state !== "booting") return;
+    this.scalingActions++;
+    this.lastScaleInS = nowS;
+    this.desired--;
+    if (b.state === "booting") return this.terminate(b, nowS, "scale-in");
+    b.state = "draining";
+    b.drainStartS = nowS;
+    this.drainModes.set(b, mode);
+    if (mode.releaseWhenEmpty && b.participants === 0) return this.terminate(b, nowS, "scale-in");
+    this.queue.push(nowS + mode.capS, () => {
+      if (b.state === "draining" && !this.reclaiming.has(b)) this.terminate(b, nowS + mode.capS, "scale-in");
+    });
+  }
+
+  /** CompleteLifecycleAction(CONTINUE) on a draining bridge: it terminates, cutting what is still on it. */
+  release(b: SimBridge, nowS: number): void {
+    if (b.state === "draining") this.terminate(b, nowS, "scale-in");
+  }
+
+  // ---- the ASG -----------------------------------------------------------------------------------------------
+
+  /** Launches or terminates until the group matches desired capacity. */
+  reconcile(nowS: number, drain: DrainMode): void {
+    let group = this.inGroup();
+    while (group.length < this.desired) {
+      this.launch(nowS);
+      group = this.inGroup();
+    }
+    while (group.length > this.desired) {
+      const victim = this.asgVictim(group);
+      if (!victim) break;
+      if (victim.state === "booting") this.terminate(victim, nowS, "scale-in");
+      else {
+        // The terminating lifecycle hook holds it while its conferences finish (jitsi-facts.md, AWS template).
+        victim.state = "draining";
+        victim.drainStartS = nowS;
+        this.drainModes.set(victim, drain);
+        if (drain.releaseWhenEmpty && victim.participants === 0) this.terminate(victim, nowS, "scale-in");
+        else
+          this.queue.push(nowS + drain.capS, () => {
+            if (victim.state === "draining" && !this.reclaiming.has(victim)) this.terminate(victim, nowS + drain.capS, "scale-in");
+          });
+      }
+      group = this.inGroup();
+    }
+  }
+
+  /** ASG default termination policy: unprotected; booting first; the AZ with most instances; then oldest. */
+  private asgVictim(group: SimBridge[]): SimBridge | undefined {
+    const candidates = group.filter((b) => !b.protectedFromScaleIn);
+    if (candidates.length === 0) return undefined;
+    const perAz = new Map<number, number>();
+    for (const b of group) perAz.set(b.az, (perAz.get(b.az) ?? 0) + 1);
+    return candidates.sort(
+      (a, b) => Number(b.state === "booting") - Number(a.state === "booting") || (perAz.get(b.az) ?? 0) - (perAz.get(a.az) ?? 0) || a.launchS - b.launchS,
+    )[0];
+  }
+
+  private launch(nowS: number, readyNow = false): SimBridge {
+    const perAz = new Array(this.cfg.azCount).fill(0);
+    for (const b of this.inGroup()) perAz[b.az]++;
+    let az = -1;
+    for (let i = 0; i < this.cfg.azCount; i++) if (!this.azDown.has(i) && (az < 0 || perAz[i] < perAz[az])) az = i;
+    if (az < 0) az = 0;
+    const b = newBridge(`${this.region}-b${this.nextId++}`, az, nowS, readyNow ? nowS : nowS + this.cfg.bootS);
+    this.bridges.push(b);
+    const { crashS, reclaimNoticeS } = instanceFaultTimes(this.faults, b.id, nowS);
+    if (crashS < this.endS) this.queue.push(crashS, () => this.crash(b, crashS));
+    if (reclaimNoticeS < this.endS) this.queue.push(reclaimNoticeS, () => this.spotNotice(b, reclaimNoticeS));
+    if (readyNow) this.ready(b, nowS);
+    else this.queue.push(b.readyS, () => this.ready(b, b.readyS));
+    return b;
+  }
+
+  /** The initial fleet, ready at t = 0 (billed from 0). */
+  startWith(n: number): void {
+    this.desired = n;
+    for (let i = 0; i < n; i++) this.launch(0, true);
+  }
+
+  private ready(b: SimBridge, nowS: number): void {
+    if (b.state !== "booting") return;
+    b.state = "serving";
+    this.placeUnplaced(nowS);
+    this.account(nowS);
+  }
+
+  // ---- faults -------------------------------------------------------------------------------------------------
+
+  crash(b: SimBridge, nowS: number): void {
+    if (b.state === "gone") return;
+    const wasInGroup = b.state === "booting" || b.state === "serving";
+    this.terminate(b, nowS, "fault");
+    // The ASG's health check replaces it (desired unchanged) a little later.
+    if (wasInGroup) this.queue.push(nowS + this.cfg.replaceAfterS, () => this.reconcile(nowS + this.cfg.replaceAfterS, { releaseWhenEmpty: true, capS: 3600 }));
+  }
+
+  private spotNotice(b: SimBridge, nowS: number): void {
+    if (b.state === "gone") return;
+    // Two minutes' notice: the bridge drains (no new conferences) and the ASG launches a replacement now.
+    const wasInGroup = b.state === "booting" || b.state === "serving";
+    this.reclaiming.add(b);
+    if (b.state === "booting") return this.terminate(b, nowS, "fault");
+    b.state = "draining";
+    b.drainStartS ??= nowS;
+    if (wasInGroup) this.reconcile(nowS, { releaseWhenEmpty: true, capS: 3600 });
+    this.queue.push(nowS + this.cfg.spotNoticeS, () => this.terminate(b, nowS + this.cfg.spotNoticeS, "fault"));
+  }
+
+  azOutage(az: number, fromS: number, toS: number): void {
+    this.queue.push(fromS, () => {
+      this.azDown.add(az);
+      const lost = this.live().filter((b) => b.az === az);
+      for (const b of lost) this.crash(b, fromS);
+    });
+    this.queue.push(toS, () => this.azDown.delete(az));
+  }
+
+  // ---- load -------------------------------------------------------------------------------------------------
+
+  /** Terminates a bridge; endpoints still on it reconnect elsewhere, their conferences counted as cut or hit. */
+  terminate(b: SimBridge, nowS: number, why: "scale-in" | "fault"): void {
+    if (b.state === "gone") return;
+    this.account(nowS);
+    b.state = "gone";
+    b.endS = nowS;
+    const moved: [number, number][] = [...b.perConf.entries()];
+    for (const [conf, n] of moved) {
+      (why === "scale-in" ? this.cutConferences : this.faultHitConferences).add(conf);
+      this.removeFrom(b, conf, n);
+      this.demand -= n;
+      this.confBridges.get(conf)?.delete(b);
+    }
+    for (const [conf, n] of moved) for (let i = 0; i < n; i++) this.join(conf, nowS);
+    this.account(nowS);
+  }
+
+  /** One endpoint of `conf` joins. */
+  join(conf: number, nowS: number): void {
+    this.account(nowS);
+    this.demand++;
+    const b = selectBridge(this.bridges.filter((x) => x.state === "serving" || x.state === "draining"), conf, nowS, this.cfg);
+    if (!b) {
+      this.unplaced.set(conf, (this.unplaced.get(conf) ?? 0) + 1);
+      this.unplacedCount++;
+      this.overloaded++;
+    } else this.addTo(b, conf, nowS);
+    this.checkShortfall(nowS);
+  }
+
+  /** `n` endpoints of `conf` leave (all when n is Infinity). */
+  leave(conf: number, n: number, nowS: number): void {
+    this.account(nowS);
+    let left = n;
+    const waiting = this.unplaced.get(conf) ?? 0;
+    const fromQueue = Math.min(waiting, left);
+    if (fromQueue > 0) {
+      this.unplaced.set(conf, waiting - fromQueue);
+      if (waiting - fromQueue === 0) this.unplaced.delete(conf);
+      this.unplacedCount -= fromQueue;
+      this.overloaded -= fromQueue;
+      this.demand -= fromQueue;
+      left -= fromQueue;
+    }
+    const set = this.confBridges.get(conf);
+    if (set) {
+      for (const b of [...set]) {
+        if (left <= 0) break;
+        const k = this.removeFrom(b, conf, left);
+        this.demand -= k;
+        left -= k;
+        if (!b.perConf.has(conf)) set.delete(b);
+        if (b.state === "draining" && b.participants === 0 && this.drainModes.get(b)?.releaseWhenEmpty && !this.reclaiming.has(b)) this.terminate(b, nowS, "scale-in");
+      }
+      if (set.size === 0) this.confBridges.delete(conf);
+    }
+    this.checkShortfall(nowS);
+  }
+
+  private addTo(b: SimBridge, conf: number, nowS: number): void {
+    const before = this.contribution(b);
+    placeEndpoint(b, conf, nowS);
+    this.overloaded += this.contribution(b) - before;
+    let set = this.confBridges.get(conf);
+    if (!set) this.confBridges.set(conf, (set = new Set()));
+    set.add(b);
+  }
+
+  private removeFrom(b: SimBridge, conf: number, n: number): number {
+    const before = this.contribution(b);
+    const k = removeEndpoints(b, conf, n);
+    this.overloaded += this.contribution(b) - before;
+    return k;
+  }
+
+  private contribution(b: SimBridge): number {
+    return b.participants > this.cfg.participantsPerBridge ? b.participants : 0;
+  }
+
+  private placeUnplaced(nowS: number): void {
+    if (this.unplacedCount === 0) return;
+    const waiting = [...this.unplaced.entries()];
+    this.unplaced.clear();
+    this.overloaded -= this.unplacedCount;
+    this.demand -= this.unplacedCount;
+    this.unplacedCount = 0;
+    for (const [conf, n] of waiting) for (let i = 0; i < n; i++) this.join(conf, nowS);
+  }
+
+  /** Integrates the counters up to nowS. */
+  account(nowS: number): void {
+    const dt = nowS - this.lastT;
+    if (dt > 0) {
+      this.overloadedEndpointSeconds += dt * this.overloaded;
+      this.bridgeEndpointSeconds += dt * this.demand;
+      this.lastT = nowS;
+    }
+  }
+
+  private readyCapacity(): number {
+    let n = 0;
+    for (const b of this.bridges) if (b.state === "serving") n++;
+    return n * this.cfg.participantsPerBridge * this.cfg.jicofoStressThreshold;
+  }
+
+  /** Tracks episodes where demand exceeds ready capacity at Jicofo's threshold (time to capacity). */
+  checkShortfall(nowS: number): void {
+    const short = this.demand > this.readyCapacity();
+    if (short && this.shortfallSince === undefined) this.shortfallSince = nowS;
+    else if (!short && this.shortfallSince !== undefined) {
+      this.shortfallEpisodesS.push(nowS - this.shortfallSince);
+      this.shortfallSince = undefined;
+    }
+  }
+
+  /** Publishes this minute's CloudWatch datapoints (unless a gap) and the chart point. */
+  publish(nowS: number): void {
+    this.account(nowS);
+    this.checkShortfall(nowS);
+    let total = 0;
+    let billed = 0;
+    let reporting = 0;
+    const gap = this.schedule.metricGap(nowS);
+    for (const b of this.bridges) {
+      if (b.state === "gone") continue;
+      billed++;
+      if (b.state === "booting") continue;
+      total += b.participants;
+      reporting++;
+      if (gap) continue;
+      let list = this.samples.get(b);
+      if (!list) this.samples.set(b, (list = []));
+      list.push({ timestampS: nowS, participants: b.participants, stress: b.participants / this.cfg.participantsPerBridge });
+      if (list.length > 6) list.shift();
+    }
+    if (!gap) {
+      this.fleetSeries[Math.floor(nowS / 60)] = total;
+      this.reportingSeries[Math.floor(nowS / 60)] = reporting;
+    }
+    this.timeline.push([nowS, this.demand, this.readyCapacity(), billed]);
+  }
+
+  /** Closes the books at the end of the simulation. */
+  finish(nowS: number): void {
+    this.account(nowS);
+    if (this.shortfallSince !== undefined) this.shortfallEpisodesS.push(nowS - this.shortfallSince);
+    for (const b of this.bridges) if (b.state !== "gone") b.endS = nowS;
+  }
+}

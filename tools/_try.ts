@@ -1,0 +1,12 @@
+import { resolveBridgePolicy } from "../functions/bridge-scaler/decide";
+import { resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
+import { DEFAULT_SIM_CONFIG } from "../sim/config";
+import { simulate, POLICY_NAMES } from "../sim/engine";
+import { parseFaults } from "../sim/faults";
+import { formatTable } from "../sim/report";
+import { readTrace } from "../sim/trace";
+const f = process.argv[2];
+const t0 = Date.now();
+const r = simulate(readTrace(f), { cfg: DEFAULT_SIM_CONFIG, bridgePolicy: resolveBridgePolicy(JSON.parse(process.argv[4] ?? "{}")), replenishTarget: resolveReplenishTarget({}), faults: parseFaults(process.argv[3]), policies: [...POLICY_NAMES] });
+console.log(f, Date.now() - t0, "ms");
+console.log(formatTable(r));

@@ -1,0 +1,47 @@
+/**
+ * npm run plan -- --stack <name> [--out DIR]
+ * Runs the program for Pulumi.<name>.yaml under mocks and writes resources.json, summary.json and every
+ * rendered file. Invalid config: exit 1 with each problem named, nothing written.
+ */
+import * as path from "path";
+import { ConfigError } from "../config/parse";
+import { writePlan } from "./plan/output";
+import { runPlan } from "./plan/run";
+
+function usage(msg: string): never {
+  console.error(`${msg}\nusage: npm run plan -- --stack <name> [--out DIR]`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  let stack: string | undefined;
+  let out: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--stack") stack = argv[++i];
+    else if (argv[i] === "--out") out = argv[++i];
+    else usage(`unknown argument ${argv[i]}`);
+  }
+  if (!stack) usage("--stack is required");
+  const outDir = path.resolve(out ?? path.join(".plan", stack));
+  try {
+    const plan = await runPlan({ stack });
+    const summary = writePlan(plan, outDir);
+    console.log(`plan of stack ${stack}: ${summary.resourceCount} resources, ${summary.files} rendered files`);
+    for (const [region, types] of Object.entries(summary.byRegion))
+      console.log(`  ${region}: ${Object.values(types).reduce((a, b) => a + b, 0)} resources`);
+    for (const [fn, a] of Object.entries(summary.lambdaArchives)) console.log(`  lambda ${fn}: ${(a.bytes / 1024).toFixed(1)} KiB in ${a.files} files`);
+    console.log(`written to ${outDir} in ${plan.seconds.toFixed(2)} s`);
+    process.exit(0);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      console.error("nothing was written");
+      process.exit(1);
+    }
+    console.error(`plan failed: ${(e as Error).stack ?? e}`);
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,113 @@
+/**
+ * The offline plan: runs the real program for a stack under Pulumi mocks and collects what `pulumi up` would
+ * create — every resource with its parent and inputs, and every file the components render.
+ * `npm run plan` (tools/plan.ts) writes the result; tests call runPlan() directly.
+ */
+import * as path from "path";
+import { configFromRuntime, parseConfig } from "../../config/parse";
+import { JitsiConfig } from "../../config/schema";
+import { PeerStackOutputs, PlanMocks } from "./mocks";
+import { plainInputs } from "./serialize";
+import { readStackFiles } from "./stack-config";
+
+export interface PlannedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  readonly parent: string | null;
+  readonly inputs: unknown;
+}
+
+export interface PlannedFile {
+  readonly region: string;
+  readonly component: string;
+  readonly path: string;
+  readonly content: string;
+}
+
+export interface PlanResult {
+  readonly stack: string;
+  readonly config: JitsiConfig;
+  readonly resources: PlannedResource[];
+  readonly files: PlannedFile[];
+  /** Fake secret values the mocks generated: none may appear in any written file. */
+  readonly secretValues: string[];
+  readonly seconds: number;
+}
+
+export interface PlanOptions {
+  /** Folder holding Pulumi.yaml and Pulumi.<stack>.yaml. @default the repository root */
+  readonly root?: string;
+  readonly stack: string;
+  /** Outputs of peer stacks for `pulumi.StackReference` (stack-per-region mode). */
+  readonly peerStackOutputs?: PeerStackOutputs;
+}
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** Validates the stack config without running anything (throws ConfigError). */
+export function loadStackConfig(root: string, stack: string): { project: string; runtime: Record<string, string>; config: JitsiConfig } {
+  const files = readStackFiles(root, stack);
+  return { project: files.project, runtime: files.config, config: parseConfig(configFromRuntime(files.config)) };
+}
+
+export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
+  const started = process.hrtime.bigint();
+  const root = opts.root ?? REPO_ROOT;
+  // Config errors surface here, before any resource exists.
+  const { project, runtime: runtimeConfig, config } = loadStackConfig(root, opts.stack);
+
+  // Pulumi's runtime is imported only now, and the program after the mocks are in place.
+  const pulumi = await import("@pulumi/pulumi");
+  const settings = await import("@pulumi/pulumi/runtime/settings");
+  const mocks = new PlanMocks(config.regions[0].name, opts.peerStackOutputs ?? {});
+  pulumi.runtime.setAllConfig(runtimeConfig);
+  await pulumi.runtime.setMocks(mocks, project, opts.stack, false);
+
+  const resources: PlannedResource[] = [];
+  const monitor = settings.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): void;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) =>
+    original(req, (err, resp) => {
+      if (!err && resp)
+        resources.push({
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          parent: req.getParent() || null,
+          inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}),
+        });
+      cb(err, resp);
+    });
+
+  const files: PlannedFile[] = [];
+  const { setRenderedFileSink } = await import("../../components/rendered-files");
+  setRenderedFileSink((f) => files.push(f));
+  try {
+    const { jitsiProgram } = await import("../../stacks/program");
+    await pulumi.runtime.runInPulumiStack(async () => jitsiProgram(config));
+    await settings.waitForRPCs();
+  } finally {
+    setRenderedFileSink(undefined);
+  }
+
+  const seen = new Set<string>();
+  for (const r of resources) {
+    // The mock monitor accepts duplicate URNs; the real engine rejects them, so the plan does too.
+    if (seen.has(r.urn)) throw new Error(`duplicate resource URN: ${r.urn}`);
+    seen.add(r.urn);
+  }
+  resources.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+  files.sort((a, b) => `${a.region}/${a.component}/${a.path}`.localeCompare(`${b.region}/${b.component}/${b.path}`));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { stack: opts.stack, config, resources, files, secretValues: [...mocks.generatedSecrets], seconds };
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
+}
