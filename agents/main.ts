@@ -10,6 +10,7 @@ export const COMMANDS: Record<string, Command> = {
   "publish-metrics": () => import("./publish-metrics"),
   "jvb-drain": () => import("./jvb-drain"),
   "jibri-finalize": () => import("./jibri-finalize"),
+  "jibri-status": () => import("./jibri-status"),
   "shard-agent": () => import("./shard-agent"),
 };
 

@@ -11,13 +11,18 @@ export interface PrivateBucketArgs {
   readonly retainOnDelete?: boolean;
   /** Extra statements for the bucket policy (the TLS-only statement is always there). */
   readonly extraPolicyStatements?: pulumi.Input<unknown[]>;
+  /**
+   * Default encryption. "AES256" (SSE-S3) keeps ETags equal to the MD5 of the data, which the recordings upload
+   * verifies against (agents/jibri-finalize.ts); SSE-KMS ETags are not MD5s. @default "aws:kms"
+   */
+  readonly sseAlgorithm?: "aws:kms" | "AES256";
 }
 
 export function privateBucket(name: string, parent: pulumi.Resource, args: PrivateBucketArgs) {
   const bucket = new aws.s3.Bucket(`${name}`, { forceDestroy: !args.retainOnDelete, tags: args.tags }, { parent, retainOnDelete: args.retainOnDelete });
   const encryption = new aws.s3.BucketServerSideEncryptionConfiguration(
     `${name}-sse`,
-    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] },
+    { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: args.sseAlgorithm ?? "aws:kms" }, bucketKeyEnabled: (args.sseAlgorithm ?? "aws:kms") === "aws:kms" }] },
     { parent },
   );
   const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, { parent });

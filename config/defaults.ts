@@ -39,6 +39,18 @@ export const DEFAULTS = {
     idleTarget: 3,
     max: 20,
     warmPool: false,
+    /** A 2.5 h 720p recording is ~2-3 GB; room for one more waiting for a retried upload. */
+    rootVolumeGiB: 40,
+    /** Recording/stream length cap per session (Jibri's usage-timeout); 0 = none. */
+    usageTimeoutMinutes: 240,
+    /** jitsi-facts.md: ~8 GB RAM for 720p on a c5.xlarge class recorder. */
+    resolution: "1280x720",
+    /**
+     * Launch-to-idle time the replenisher plans for (functions/jibri-replenisher/decide.ts leadTimeSeconds):
+     * jitsi-facts.md boot-to-ready 3-8 min configured at boot (+ a kernel reboot for snd-aloop here);
+     * a warm pool serves in ~30 s plus Jibri's start.
+     */
+    leadTimeSeconds: { cold: 600, warmPool: 180 },
   },
   turn: {
     enabled: true,

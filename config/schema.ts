@@ -36,14 +36,19 @@ export const regionSchema = z
   });
 export type RegionConfig = z.output<typeof regionSchema>;
 
-/** AWS allows 50 tags per resource; keep room for the ones components add (Name, jitsi:*). */
 const tagsSchema = z
   .record(
-    z.string().regex(/^(?!aws:)[\w .:/=+\-@]{1,128}$/, { error: "tag keys must be 1-128 characters, not starting with aws:" }),
+    z.string(),
     z.string({ error: "tag values must be strings" }).max(256, { error: "tag values must be at most 256 characters" }),
     { error: "must be a map of tag names to string values" },
   )
-  .refine((t) => Object.keys(t).length <= 40, { error: "must have at most 40 tags (AWS allows 50 per resource; components add their own)" })
+  .superRefine((t, ctx) => {
+    for (const k of Object.keys(t))
+      if (!/^(?!aws:)[\w .:/=+\-@]{1,128}$/.test(k))
+        ctx.addIssue({ code: "custom", path: [k], message: "tag keys must be 1-128 characters, not starting with aws:", input: k });
+    // AWS allows 50 tags per resource; keep room for the ones components add (Name, jitsi:*).
+    if (Object.keys(t).length > 40) ctx.addIssue({ code: "custom", message: "must have at most 40 tags", input: t });
+  })
   .default({});
 
 export const configSchema = z

@@ -27,9 +27,11 @@ export interface ProsodyConfigInput {
   readonly secretsInclude: string;
 }
 
+/** Global modules (Prosody 0.12 core): accounts, TLS, discovery, keepalives, stream resumption. */
+export const GLOBAL_MODULES = ["roster", "saslauth", "tls", "disco", "ping", "smacks", "admin_shell", "uptime", "time", "version"] as const;
 /** Modules of the client VirtualHost (all ship with Prosody 0.12 or jitsi-meet-prosody). */
 export const CLIENT_HOST_MODULES = [
-  "bosh", "websocket", "smacks", "ping", "external_services", "speakerstats", "conference_duration",
+  "bosh", "websocket", "external_services", "speakerstats", "conference_duration",
   "end_conference", "muc_lobby_rooms", "muc_breakout_rooms", "av_moderation", "room_metadata",
 ] as const;
 export const CONFERENCE_MUC_MODULES = ["muc_hide_all", "muc_meeting_id", "muc_domain_mapper", "polls", "muc_rate_limit", "muc_password_whitelist"] as const;
@@ -45,8 +47,13 @@ export function renderProsodyConfig(input: ProsodyConfigInput): string {
     `  { type = "turns", host = ${luaString(t.host)}, port = ${PORTS.turns}, transport = "tcp", secret = true, ttl = ${input.turnCredentialTtlSeconds}, algorithm = "turn" };`,
   ]);
   return `-- Rendered by jitsi-aws (render/prosody.ts). Do not edit on the host: changes are replaced on the next boot.
+-- The whole Prosody config of a dedicated signalling host (installed as /etc/prosody/prosody.cfg.lua).
 plugin_paths = { "/usr/share/jitsi-meet/prosody-plugins/" }
 admins = { ${luaString(focusJid)} }
+pidfile = "/run/prosody/prosody.pid"
+modules_enabled = ${luaList(GLOBAL_MODULES)}
+-- No federation: rooms live on one shard; bridges and recorders are clients.
+modules_disabled = { "s2s"; "offline" }
 
 -- Rooms of every sub-domain map to the base domain (muc_domain_mapper, tenants).
 muc_mapper_domain_base = ${luaString(d.domain)}
@@ -55,7 +62,6 @@ muc_mapper_domain_base = ${luaString(d.domain)}
 http_interfaces = { "127.0.0.1" }
 http_ports = { ${PORTS.prosodyHttp} }
 https_ports = { }
-cross_domain_bosh = false
 consider_bosh_secure = true
 consider_websocket_secure = true
 -- Bridges and recorders log in over the VPC; the security group limits who reaches port ${PORTS.xmppClient}.
@@ -86,11 +92,10 @@ VirtualHost ${luaString(d.domain)}
 
 VirtualHost ${luaString(d.auth)}
   authentication = "internal_hashed"
-  modules_enabled = { "limits_exception"; "smacks" }
+  modules_enabled = { "limits_exception" }
 
 VirtualHost ${luaString(d.recorder)}
   authentication = "internal_hashed"
-  modules_enabled = { "smacks" }
 
 Component ${luaString(d.muc)} "muc"
   restrict_room_creation = true

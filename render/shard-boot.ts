@@ -50,7 +50,8 @@ apt-get update -q
 apt-get install -y -q prosody jitsi-meet-prosody jitsi-meet-web jitsi-meet-web-config jicofo nginx
 
 # 2. Rendered configs.
-install -m 0644 "\${STAGING}/prosody.cfg.lua" "/etc/prosody/conf.d/\${DOMAIN}.cfg.lua"
+install -m 0644 "\${STAGING}/prosody.cfg.lua" /etc/prosody/prosody.cfg.lua
+rm -f /etc/prosody/conf.d/*.cfg.lua /etc/prosody/conf.avail/*.cfg.lua
 install -m 0644 "\${STAGING}/jicofo.conf" /etc/jitsi/jicofo/jicofo.conf
 install -m 0644 "\${STAGING}/config.js" "/etc/jitsi/meet/\${DOMAIN}-config.js"
 install -m 0644 "\${STAGING}/nginx-site.conf" "/etc/nginx/sites-available/\${DOMAIN}.conf"

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { privateZoneName, shardEndpoint, shardIds, ShardEndpoint, turnHostname, turnSecretParameter } from "../config/naming";
 import { JitsiConfig, RegionConfig } from "../config/schema";
 import { AgentArtifacts } from "../components/agent-artifacts";
+import { BridgeFleet } from "../components/bridge-fleet";
 import { JitsiShard } from "../components/jitsi-shard";
 import { generatedSecret } from "../components/secrets";
 
@@ -89,7 +90,33 @@ export class Region extends pulumi.ComponentResource {
     // </edge-proxy>
 
     // <bridge-fleet> (the BridgeFleet component is built here; its security group may reach the shards' XMPP)
-    const bridgeSecurityGroupIds: pulumi.Input<string>[] = [];
+    // One fleet serves every shard of the region and joins the peer regions' shards for relays.
+    const bridges = new BridgeFleet(
+      `${region.name}-bridges`,
+      {
+        deployment: config.deployment,
+        region: region.name,
+        domain: config.domain,
+        vpcId: vpc.vpcId,
+        subnetIds: vpc.publicSubnetIds,
+        shards: endpoints,
+        peerShards: peers.flatMap((p) => p.shards),
+        xmppDestinationCidrs: [region.vpcCidr, ...peers.map((p) => p.vpcCidr)],
+        websocketSourceSecurityGroupIds: webSecurityGroupIds,
+        agent,
+        instanceType: region.bridges.instanceType,
+        minBridges: region.bridges.min,
+        maxBridges: region.bridges.max,
+        warmPool: region.bridges.warmPool,
+        spot: region.bridges.spot,
+        maxDrainSeconds: region.bridges.maxDrainSeconds,
+        relaysEnabled: true,
+        logRetentionDays: config.monitoring.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+    const bridgeSecurityGroupIds: pulumi.Input<string>[] = [bridges.securityGroupId];
     // </bridge-fleet>
 
     // <jibri-pool> (the JibriPool component is built here; its security group may reach the shards' XMPP)

@@ -9,7 +9,7 @@ import { writePlan } from "./plan/output";
 import { runPlan } from "./plan/run";
 
 function usage(msg: string): never {
-  console.error(`${msg}\nusage: npm run plan -- --stack <name> [--out DIR]`);
+  console.error(`${msg}\nusage: npm run plan -- --stack <name> [--out DIR] [--config-dir DIR (where Pulumi.yaml and Pulumi.<name>.yaml are; default .)]`);
   process.exit(2);
 }
 
@@ -17,15 +17,17 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   let stack: string | undefined;
   let out: string | undefined;
+  let root: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === "--stack") stack = argv[++i];
     else if (argv[i] === "--out") out = argv[++i];
+    else if (argv[i] === "--config-dir") root = argv[++i];
     else usage(`unknown argument ${argv[i]}`);
   }
   if (!stack) usage("--stack is required");
   const outDir = path.resolve(out ?? path.join(".plan", stack));
   try {
-    const plan = await runPlan({ stack });
+    const plan = await runPlan({ stack, root: path.resolve(root ?? ".") });
     const summary = writePlan(plan, outDir);
     console.log(`plan of stack ${stack}: ${summary.resourceCount} resources, ${summary.files} rendered files`);
     for (const [region, types] of Object.entries(summary.byRegion))
