@@ -1,5 +1,7 @@
 /**
  * Entry point of `pulumi up` (Pulumi.yaml main). Parses the stack config once, then builds the program.
+ * Exports `peers` (every deployed region) and, for a stack that deploys one region, `peer`, which the
+ * other regions' stacks read in stack-per-region mode.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { configFromRuntime, parseConfig } from "../config/parse";
@@ -7,4 +9,5 @@ import { jitsiProgram } from "./program";
 
 const config = parseConfig(configFromRuntime(pulumi.runtime.allConfig()));
 const outputs = jitsiProgram(config);
-export const regions = outputs.regions;
+export const peers = outputs.then((o) => o.peers);
+export const peer = outputs.then((o) => (Object.keys(o.peers).length === 1 ? Object.values(o.peers)[0] : undefined));

@@ -9,7 +9,10 @@ import { privateZoneName, shardEndpoint, shardIds, ShardEndpoint, turnHostname, 
 import { JitsiConfig, RegionConfig } from "../config/schema";
 import { AgentArtifacts } from "../components/agent-artifacts";
 import { BridgeFleet } from "../components/bridge-fleet";
+import { EdgeProxy } from "../components/edge-proxy";
+import { JibriPool } from "../components/jibri-pool";
 import { JitsiShard } from "../components/jitsi-shard";
+import { Monitoring } from "../components/monitoring";
 import { generatedSecret } from "../components/secrets";
 
 /** What a region knows of another region of the same deployment (from this program or a peer stack). */
@@ -18,6 +21,45 @@ export interface PeerRegion {
   readonly vpcCidr: string;
   /** The peer's shards: this region's bridges register with them for relays. */
   readonly shards: ShardEndpoint[];
+}
+
+/** Latency-based alias record of the meeting domain for one region, with a health check of the region's edge. */
+function latencyRecord(
+  name: string,
+  parent: pulumi.Resource,
+  hostedZoneId: string,
+  domain: string,
+  region: string,
+  edge: { dnsName: pulumi.Input<string>; zoneId: pulumi.Input<string> },
+) {
+  const health = new aws.route53.HealthCheck(
+    `${name}-health`,
+    {
+      type: "HTTPS",
+      fqdn: edge.dnsName,
+      port: 443,
+      resourcePath: "/about/health",
+      // SNI with the meeting domain so the edge's certificate matches.
+      enableSni: true,
+      failureThreshold: 3,
+      requestInterval: 30,
+      tags: { Name: `${domain} ${region}` },
+    },
+    { parent },
+  );
+  return new aws.route53.Record(
+    name,
+    {
+      zoneId: hostedZoneId,
+      name: domain,
+      type: "A",
+      setIdentifier: region,
+      latencyRoutingPolicies: [{ region }],
+      healthCheckId: health.id,
+      aliases: [{ name: edge.dnsName, zoneId: edge.zoneId, evaluateTargetHealth: true }],
+    },
+    { parent },
+  );
 }
 
 export interface RegionArgs {
@@ -35,6 +77,13 @@ export class Region extends pulumi.ComponentResource {
   public readonly shards: JitsiShard[];
   /** What peer regions need to know of this one (exported in stack-per-region mode). */
   public readonly peerInfo: PeerRegion;
+  /** Route tables of the VPC's subnets (inter-region peering routes go there). */
+  public readonly routeTableIds: pulumi.Output<string[]>;
+  public readonly routeTableCount: number;
+  /** The edge load balancer, when there is one. */
+  public readonly edge: { dnsName: pulumi.Input<string>; zoneId: pulumi.Input<string> } | undefined;
+  /** The region's dashboard, alarms, log groups and agent configs (the global dashboard reads it). */
+  public readonly monitoring: Monitoring;
 
   constructor(name: string, args: RegionArgs, opts?: pulumi.ComponentResourceOptions) {
     super("jitsi:index:Region", name, {}, opts);
@@ -85,8 +134,35 @@ export class Region extends pulumi.ComponentResource {
     const artifacts = new AgentArtifacts(`${name}-artifacts`, { tags }, { parent: this });
     const agent = artifacts.location;
 
-    // <edge-proxy> (the EdgeProxy component is built here and gives the shards their web sources)
-    const webSecurityGroupIds: pulumi.Input<string>[] = [];
+    // <edge-proxy> (the EdgeProxy component is built here and gives the shards their web sources and the
+    // latency record its target)
+    const edgeProxy = new EdgeProxy(
+      `${region.name}-edge`,
+      {
+        deployment: config.deployment,
+        region: region.name,
+        domain: config.domain,
+        hostedZoneId: config.hostedZoneId,
+        vpcId: vpc.vpcId,
+        vpcCidr: region.vpcCidr,
+        publicSubnetIds: vpc.publicSubnetIds,
+        privateSubnetIds: vpc.privateSubnetIds,
+        shards: endpoints.map((ep) => ({ id: ep.id, hostname: ep.hostname })),
+        agent,
+        instances: region.edge.instances,
+        instanceType: region.edge.instanceType,
+        hashBalanceFactor: region.edge.hashBalanceFactor,
+        stickExpireSeconds: region.edge.stickExpireSeconds,
+        connectionsPer10sPerClient: region.edge.connectionsPer10sPerClient,
+        tags,
+      },
+      { parent: this },
+    );
+    const webSecurityGroupIds: pulumi.Input<string>[] = [edgeProxy.securityGroupId];
+    const edgeEndpoint: { dnsName: pulumi.Input<string>; zoneId: pulumi.Input<string> } | undefined = {
+      dnsName: edgeProxy.loadBalancerDnsName,
+      zoneId: edgeProxy.loadBalancerZoneId,
+    };
     // </edge-proxy>
 
     // <bridge-fleet> (the BridgeFleet component is built here; its security group may reach the shards' XMPP)
@@ -120,7 +196,34 @@ export class Region extends pulumi.ComponentResource {
     // </bridge-fleet>
 
     // <jibri-pool> (the JibriPool component is built here; its security group may reach the shards' XMPP)
-    const jibriSecurityGroupIds: pulumi.Input<string>[] = [];
+    const jibri = new JibriPool(
+      `${name}-jibri`,
+      {
+        deployment: config.deployment,
+        region: region.name,
+        domain: config.domain,
+        shards: endpoints,
+        vpcId: vpc.vpcId,
+        subnetIds: vpc.privateSubnetIds,
+        agent,
+        instanceType: region.jibri.instanceType,
+        rootVolumeGiB: region.jibri.rootVolumeGiB,
+        idleTarget: region.jibri.idleTarget,
+        max: region.jibri.max,
+        warmPool: region.jibri.warmPool,
+        leadTimeSeconds: region.jibri.leadTimeSeconds,
+        rtmpAllowList: region.jibri.rtmpAllowList,
+        usageTimeoutMinutes: region.jibri.usageTimeoutMinutes,
+        resolution: region.jibri.resolution,
+        transitionToIaDays: config.recordings.transitionToIaDays,
+        expireDays: config.recordings.expireDays,
+        replicationDestinationBucketArn: config.recordings.replicationDestinationBucketArn,
+        logRetentionDays: config.monitoring.logRetentionDays,
+        tags,
+      },
+      { parent: this },
+    );
+    const jibriSecurityGroupIds: pulumi.Input<string>[] = [jibri.securityGroupId];
     // </jibri-pool>
 
     this.shards = endpoints.map(
@@ -159,11 +262,40 @@ export class Region extends pulumi.ComponentResource {
     // </turn-cluster>
 
     // <monitoring> (the region's Monitoring component is built here)
+    // Fleet/pool names are the --fleet/--pool values their hosts publish with (BridgeFleet: its component name).
+    this.monitoring = new Monitoring(
+      `${region.name}-monitoring`,
+      {
+        deployment: config.deployment,
+        region: region.name,
+        shardIds: ids,
+        bridgeFleets: [{ name: `${region.name}-bridges`, autoScalingGroupName: bridges.autoScalingGroupName }],
+        jibriPools: [],
+        turnEnabled: config.turn.enabled,
+        scalerFunctions: [{ key: "bridge-scaler", functionName: bridges.scalerFunctionName }],
+        otherAutoScalingGroupNames: [...this.shards.map((s) => s.autoScalingGroupName), edgeProxy.autoScalingGroupName],
+        logRetentionDays: config.monitoring.logRetentionDays,
+        alarmEmails: config.monitoring.alarmEmails,
+        // Jicofo calls a bridge above shard.stressThreshold overloaded; the alarm uses the same line.
+        alarmThresholds: { ...config.monitoring.alarms, bridgeStress: region.shard.stressThreshold },
+        tags,
+      },
+      { parent: this },
+    );
     // </monitoring>
+
+    // Users land in the nearest healthy region: a latency record of the meeting domain per region.
+    if (config.hostedZoneId && edgeEndpoint) latencyRecord(`${name}-latency`, this, config.hostedZoneId, config.domain, region.name, edgeEndpoint);
 
     this.vpcId = vpc.vpcId;
     this.privateZoneId = zone.zoneId;
+    // One route table per subnet (awsx's layout): public and private subnet of each AZ.
+    this.routeTableCount = region.azCount * 2;
+    this.routeTableIds = aws.ec2
+      .getRouteTablesOutput({ vpcId: vpc.vpcId, filters: [{ name: "association.main", values: ["false"] }] }, { parent: this })
+      .apply((r) => [...r.ids].sort());
+    this.edge = edgeEndpoint;
     this.peerInfo = { name: region.name, vpcCidr: region.vpcCidr, shards: endpoints };
-    this.registerOutputs({ vpcId: this.vpcId, privateZoneId: this.privateZoneId });
+    this.registerOutputs({ vpcId: this.vpcId, privateZoneId: this.privateZoneId, routeTableIds: this.routeTableIds });
   }
 }

@@ -163,6 +163,11 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         const names = ["a", "b", "c", "d", "e", "f"].map((s) => `${region}${s}`);
         return { names, zoneIds: names.map((_, i) => `${region.slice(0, 3)}-az${i + 1}`), id: region };
       }
+      case "aws:ec2/getRouteTables:getRouteTables": {
+        // One route table per subnet (awsx's layout); the program takes as many as its layout has.
+        const vpc = (args.inputs.vpcId as string) ?? "vpc";
+        return { ids: Array.from({ length: 12 }, (_, i) => `rtb-${hash(`${vpc}-${i}`)}`), id: vpc, vpcId: vpc };
+      }
       case "aws:route53/getZone:getZone": {
         const zoneId = args.inputs.zoneId as string;
         return { zoneId, id: zoneId, arn: `arn:aws:route53:::hostedzone/${zoneId}`, name: args.inputs.name ?? "zone.example", privateZone: args.inputs.privateZone ?? false };

@@ -60,14 +60,31 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   // Pulumi's runtime is imported only now, and the program after the mocks are in place.
   const pulumi = await import("@pulumi/pulumi");
   const settings = await import("@pulumi/pulumi/runtime/settings");
-  const mocks = new PlanMocks(config.regions[0].name, opts.peerStackOutputs ?? {});
+  // Stack-per-region mode: peers' outputs come from their own config files unless the caller gives them.
+  const peerOutputs = opts.peerStackOutputs ?? (await import("./peer-stacks")).mockPeerStackOutputs(root, config.peerStacks);
+  const mocks = new PlanMocks(config.regions[0].name, peerOutputs);
   pulumi.runtime.setAllConfig(runtimeConfig);
   await pulumi.runtime.setMocks(mocks, project, opts.stack, false);
 
   const resources: PlannedResource[] = [];
   const monitor = settings.getMonitor() as unknown as {
     registerResource(req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): void;
+    readResource(req: ReadRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): void;
   };
+  // Resources read rather than created (StackReferences) are part of the plan too.
+  const originalRead = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) =>
+    originalRead(req, (err, resp) => {
+      if (!err && resp)
+        resources.push({
+          urn: resp.getUrn(),
+          type: req.getType(),
+          name: req.getName(),
+          parent: req.getParent() || null,
+          inputs: plainInputs(req.getProperties()?.toJavaScript() ?? {}),
+        });
+      cb(err, resp);
+    });
   const original = monitor.registerResource.bind(monitor);
   monitor.registerResource = (req, cb) =>
     original(req, (err, resp) => {
@@ -87,7 +104,7 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   setRenderedFileSink((f) => files.push(f));
   try {
     const { jitsiProgram } = await import("../../stacks/program");
-    await pulumi.runtime.runInPulumiStack(async () => jitsiProgram(config));
+    await pulumi.runtime.runInPulumiStack(async () => (await jitsiProgram(config)).peers);
     await settings.waitForRPCs();
   } finally {
     setRenderedFileSink(undefined);
@@ -103,6 +120,13 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   files.sort((a, b) => `${a.region}/${a.component}/${a.path}`.localeCompare(`${b.region}/${b.component}/${b.path}`));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { stack: opts.stack, config, resources, files, secretValues: [...mocks.generatedSecrets], seconds };
+}
+
+interface ReadRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
 interface RegisterRequest {
