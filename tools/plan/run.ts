@@ -63,6 +63,9 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   // Stack-per-region mode: peers' outputs come from their own config files unless the caller gives them.
   const peerOutputs = opts.peerStackOutputs ?? (await import("./peer-stacks")).mockPeerStackOutputs(root, config.peerStacks);
   const mocks = new PlanMocks(config.regions[0].name, peerOutputs);
+  // Offline there is no engine to show source positions to: skip the per-resource unlimited stack trace,
+  // which ts-node's source-map support makes the slowest part of a plan.
+  (pulumi.Resource as unknown as { callsites: () => unknown[] }).callsites = () => [];
   pulumi.runtime.setAllConfig(runtimeConfig);
   await pulumi.runtime.setMocks(mocks, project, opts.stack, false);
 
@@ -102,11 +105,16 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   const files: PlannedFile[] = [];
   const { setRenderedFileSink } = await import("../../components/rendered-files");
   setRenderedFileSink((f) => files.push(f));
+  // Pulumi records a stack trace on every internal promise (for leak reports); under ts-node each one is
+  // source-mapped, which dominated plan time. Offline, a short trace is enough to read an error.
+  const stackTraceLimit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 3;
   try {
     const { jitsiProgram } = await import("../../stacks/program");
     await pulumi.runtime.runInPulumiStack(async () => (await jitsiProgram(config)).peers);
     await settings.waitForRPCs();
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     setRenderedFileSink(undefined);
   }
 
