@@ -112,7 +112,8 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   try {
     const { jitsiProgram } = await import("../../stacks/program");
     await pulumi.runtime.runInPulumiStack(async () => (await jitsiProgram(config)).peers);
-    await settings.waitForRPCs();
+    // waitForRPCs is internal to @pulumi/pulumi (not in its typings): wait until every registration settled.
+    await (settings as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
     setRenderedFileSink(undefined);
