@@ -110,3 +110,8 @@ export function unknownKeys(
   }
   return bad;
 }
+
+/** Stand-in values for every `${VAR}` / `${?VAR}` environment substitution a rendered file uses. */
+export function standInEnv(text: string): Record<string, string> {
+  return Object.fromEntries([...text.matchAll(/\$\{\??([A-Z][A-Z0-9_]*)\}/g)].map((m) => [m[1], "stand-in"]));
+}
