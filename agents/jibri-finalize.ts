@@ -232,13 +232,23 @@ export async function finalizeSession(deps: FinalizeDeps, sessionDir: string): P
   }
 }
 
-/** Session directories left in `recordingsDir` (failed earlier runs), oldest first. */
-export async function leftoverSessions(recordingsDir: string): Promise<string[]> {
+/**
+ * Session directories left in `recordingsDir` by failed runs, oldest first. A session is skipped while a file in
+ * it changed in the last `minAgeMs` (Jibri is still recording into it) or a finalize run holds its marker.
+ */
+export async function leftoverSessions(recordingsDir: string, nowMs: number, minAgeMs: number, stateDir?: string): Promise<string[]> {
   const entries = await fs.promises.readdir(recordingsDir, { withFileTypes: true }).catch(() => []);
-  const dirs = await Promise.all(
-    entries.filter((d) => d.isDirectory() && SESSION_ID.test(d.name)).map(async (d) => ({ p: path.join(recordingsDir, d.name), t: (await fs.promises.stat(path.join(recordingsDir, d.name))).mtimeMs })),
-  );
-  return dirs.sort((a, b) => a.t - b.t).map((d) => d.p);
+  const out: { p: string; t: number }[] = [];
+  for (const d of entries) {
+    if (!d.isDirectory() || !SESSION_ID.test(d.name)) continue;
+    if (stateDir && fs.existsSync(path.join(stateDir, "uploading", d.name))) continue;
+    const dir = path.join(recordingsDir, d.name);
+    const files = await fs.promises.readdir(dir).catch(() => [] as string[]);
+    const newest = Math.max((await fs.promises.stat(dir)).mtimeMs, ...(await Promise.all(files.map(async (f) => (await fs.promises.stat(path.join(dir, f))).mtimeMs))));
+    if (nowMs - newest < minAgeMs) continue;
+    out.push({ p: dir, t: newest });
+  }
+  return out.sort((a, b) => a.t - b.t).map((d) => d.p);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -254,6 +264,8 @@ export interface FinalizeOptions {
   readonly stateDir: string;
   readonly attempts: number;
   readonly partSizeMiB: number;
+  /** sweep: skip sessions with a file changed this recently (still being recorded). */
+  readonly minAgeSeconds: number;
   /** S3 endpoint override (tests, S3-compatible stores); path-style addressing when set. */
   readonly endpoint?: string;
   /** Skip the failure metric (tests, or hosts without CloudWatch access). */
@@ -261,7 +273,7 @@ export interface FinalizeOptions {
   readonly instanceId?: string;
 }
 
-const USAGE = "usage: jibri-finalize [sweep] <dir> --bucket B --region R --pool P [--prefix recordings/] [--state-dir /run/jitsi-aws] [--attempts 6] [--part-size-mib 64] [--endpoint URL] [--instance-id ID] [--no-metric]";
+const USAGE = "usage: jibri-finalize [sweep] <dir> --bucket B --region R --pool P [--prefix recordings/] [--state-dir /run/jitsi-aws] [--attempts 6] [--part-size-mib 64] [--min-age-s 600 (sweep)] [--endpoint URL] [--instance-id ID] [--no-metric]";
 
 export function parseFinalizeArgs(argv: readonly string[]): FinalizeOptions {
   const args = [...argv];
@@ -279,7 +291,7 @@ export function parseFinalizeArgs(argv: readonly string[]): FinalizeOptions {
       flags[a.slice(2)] = v;
     } else positional.push(a);
   }
-  const known = ["bucket", "region", "pool", "prefix", "state-dir", "attempts", "part-size-mib", "endpoint", "instance-id"];
+  const known = ["bucket", "region", "pool", "prefix", "state-dir", "attempts", "part-size-mib", "min-age-s", "endpoint", "instance-id"];
   for (const k of Object.keys(flags)) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   if (positional.length !== 1 || !positional[0].startsWith("/")) throw new Error(`expected one absolute directory, got ${JSON.stringify(positional)}\n${USAGE}`);
   for (const k of ["bucket", "region", "pool"]) if (!flags[k]) throw new Error(`--${k} is required\n${USAGE}`);
@@ -291,9 +303,12 @@ export function parseFinalizeArgs(argv: readonly string[]): FinalizeOptions {
   const partSizeMiB = Number(flags["part-size-mib"] ?? 64);
   // S3: parts of 5 MiB to 5 GiB; at most 10,000 parts (64 MiB parts: objects up to 625 GiB).
   if (!Number.isInteger(partSizeMiB) || partSizeMiB < 5 || partSizeMiB > 5120) throw new Error(`--part-size-mib must be a whole number from 5 to 5120, got '${flags["part-size-mib"]}'`);
+  const minAgeSeconds = Number(flags["min-age-s"] ?? 600);
+  if (!Number.isInteger(minAgeSeconds) || minAgeSeconds < 0) throw new Error(`--min-age-s must be a whole number >= 0, got '${flags["min-age-s"]}'`);
   return {
     mode,
     dir: positional[0],
+    minAgeSeconds,
     bucket: flags.bucket,
     region: flags.region,
     pool: flags.pool,
@@ -349,7 +364,7 @@ export async function main(argv: string[], deps: { s3?: S3Client; cloudwatch?: C
     partSizeBytes: opts.partSizeMiB * 1024 * 1024,
     stateDir: opts.stateDir,
   };
-  const sessions = opts.mode === "sweep" ? await leftoverSessions(opts.dir) : [opts.dir];
+  const sessions = opts.mode === "sweep" ? await leftoverSessions(opts.dir, Date.now(), opts.minAgeSeconds * 1000, opts.stateDir) : [opts.dir];
   let failures = 0;
   for (const dir of sessions) {
     const res = await finalizeSession(core, dir);

@@ -1,7 +1,7 @@
 /**
  * jibri-status: the recorder's status agent, a systemd service for the life of the instance.
  *
- *   jibri-status watch --group G --region R --pool P --topic-arn ARN --hook H [--health-url U] [--state-dir D]
+ *   jibri-status watch --group G --region R --pool P --topic-arn ARN --hook H [--launch-hook L] [--health-url U] [--state-dir D]
  *
  * Every interval it reads Jibri's health (`:2222/jibri/api/v1.0/health`, loopback; jitsi-facts.md) and the
  * finalize agent's `uploading/` markers, and derives the recorder's phase (the replenisher's RecorderPhase).
@@ -28,18 +28,11 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import type { RecorderPhase } from "../functions/jibri-replenisher/decide";
+import { JIBRI_TAGS, STATUS_EVENT_SOURCE, type StatusMessage } from "../functions/jibri-replenisher/protocol";
 import { asgLifecycle, httpImds, type Imds, type LifecycleClient } from "./jvb-drain";
 import { imdsInstanceId } from "./metrics-io";
 
-/** Instance tags the agent writes and the replenisher reads (one definition for both sides). */
-export const JIBRI_TAGS = {
-  phase: "jitsi:jibri-phase",
-  phaseSince: "jitsi:jibri-phase-since",
-  lastBusyAt: "jitsi:jibri-last-busy-at",
-} as const;
-
-/** Source field of the SNS message (the replenisher checks it). */
-export const STATUS_EVENT_SOURCE = "jitsi-aws.jibri-status";
+export { JIBRI_TAGS, STATUS_EVENT_SOURCE } from "../functions/jibri-replenisher/protocol";
 
 /** What one health poll saw. */
 export type JibriObservation =
@@ -159,7 +152,7 @@ export async function runEffect(io: StatusIo, t: StatusTarget, e: StatusEffect):
       await io.autoscaling.send(new SetInstanceProtectionCommand({ AutoScalingGroupName: t.group, InstanceIds: [t.instanceId], ProtectedFromScaleIn: e.value }));
       return;
     case "tag": {
-      const tags = [
+      const tags: { Key: string; Value: string }[] = [
         { Key: JIBRI_TAGS.phase, Value: e.phase },
         { Key: JIBRI_TAGS.phaseSince, Value: String(Math.floor(e.since / 1000)) },
       ];
@@ -167,15 +160,17 @@ export async function runEffect(io: StatusIo, t: StatusTarget, e: StatusEffect):
       await io.ec2.send(new CreateTagsCommand({ Resources: [t.instanceId], Tags: tags }));
       return;
     }
-    case "notify":
+    case "notify": {
+      const message: StatusMessage = { source: STATUS_EVENT_SOURCE, instanceId: t.instanceId, group: t.group, pool: t.pool, region: t.region, phase: e.phase, since: Math.floor(e.since / 1000) };
       await io.sns.send(
         new PublishCommand({
           TopicArn: t.topicArn,
           Subject: `jibri ${e.phase}`,
-          Message: JSON.stringify({ source: STATUS_EVENT_SOURCE, instanceId: t.instanceId, group: t.group, pool: t.pool, region: t.region, phase: e.phase, since: Math.floor(e.since / 1000) }),
+          Message: JSON.stringify(message),
         }),
       );
       return;
+    }
     case "restartJibri":
       await io.restartJibri();
       return;
@@ -266,6 +261,8 @@ export interface StatusOptions {
   readonly pool: string;
   readonly topicArn: string;
   readonly hook: string;
+  /** Launching lifecycle hook released once this agent runs (setup done); undefined: none. */
+  readonly launchHook?: string;
   readonly healthUrl: string;
   readonly gracefulUrl: string;
   readonly stateDir: string;
@@ -277,13 +274,13 @@ export interface StatusOptions {
 }
 
 export function parseStatusArgs(argv: readonly string[]): StatusOptions {
-  if (argv[0] !== "watch") throw new Error("usage: jibri-status watch --group G --region R --pool P --topic-arn ARN --hook H [--health-url U] [--state-dir D] [--recordings-dir D] [--interval-ms 2000] [--termination-cap-s 14400]");
+  if (argv[0] !== "watch") throw new Error("usage: jibri-status watch --group G --region R --pool P --topic-arn ARN --hook H [--launch-hook L] [--health-url U] [--state-dir D] [--recordings-dir D] [--interval-ms 2000] [--termination-cap-s 14400]");
   const f: Record<string, string> = {};
   for (let i = 1; i < argv.length; i += 2) {
     if (!argv[i].startsWith("--") || argv[i + 1] === undefined) throw new Error(`expected --flag value pairs, got '${argv[i]}'`);
     f[argv[i].slice(2)] = argv[i + 1];
   }
-  const known = ["group", "region", "pool", "topic-arn", "hook", "health-url", "graceful-url", "state-dir", "recordings-dir", "interval-ms", "termination-cap-s", "imds-url"];
+  const known = ["group", "region", "pool", "topic-arn", "hook", "launch-hook", "health-url", "graceful-url", "state-dir", "recordings-dir", "interval-ms", "termination-cap-s", "imds-url"];
   for (const k of Object.keys(f)) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
   for (const k of ["group", "region", "pool", "topic-arn", "hook"]) if (!f[k]) throw new Error(`--${k} is required`);
   if (!/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}$/.test(f["topic-arn"])) throw new Error(`--topic-arn must be an SNS topic ARN, got '${f["topic-arn"]}'`);
@@ -298,6 +295,7 @@ export function parseStatusArgs(argv: readonly string[]): StatusOptions {
     pool: f.pool,
     topicArn: f["topic-arn"],
     hook: f.hook,
+    launchHook: f["launch-hook"],
     healthUrl: f["health-url"] ?? "http://127.0.0.1:2222/jibri/api/v1.0/health",
     gracefulUrl: f["graceful-url"] ?? "http://127.0.0.1:3333/jibri/api/internal/v1.0/gracefulShutdown",
     stateDir: f["state-dir"] ?? "/run/jitsi-aws",
@@ -329,6 +327,7 @@ export async function main(argv: string[]): Promise<number> {
   const io: StatusIo = { autoscaling, ec2: new EC2Client({ region: o.region }), sns: new SNSClient({ region: o.region }), restartJibri: systemctlRestartJibri };
   const imds: Imds = httpImds(o.imdsUrl);
   const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+  if (o.launchHook) await releaseLaunchHook(asgLifecycle(autoscaling, o.group, o.launchHook, instanceId), sleep, jsonLog);
   let state = initialStatus(Date.now());
   for (;;) {
     if ((await imds.get("autoscaling/target-lifecycle-state").catch(() => undefined)) === "Terminated") {
@@ -353,6 +352,27 @@ export async function main(argv: string[]): Promise<number> {
     state = await tick(io, t, state, await observeJibri(o.healthUrl), uploadInProgress(o.stateDir), Date.now(), jsonLog);
     await sleep(o.intervalMs);
   }
+}
+
+/**
+ * The agent starts only when the host is set up (boot script done, rebooted into a kernel with snd-aloop), so
+ * it releases the launching hook: Pending:Wait → InService (or → Warmed:Stopped for a warm-pool instance).
+ * Bounded: 5 tries; "no active lifecycle action" (already released, or none) ends it too.
+ */
+export async function releaseLaunchHook(lifecycle: LifecycleClient, sleep: (ms: number) => Promise<void>, log: (e: string, f?: Record<string, unknown>) => void): Promise<boolean> {
+  for (let tri = 1; tri <= 5; tri++) {
+    try {
+      await lifecycle.complete();
+      log("jibri-status-launch-released");
+      return true;
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/no active lifecycle action/i.test(msg)) return false;
+      log("jibri-status-launch-release-failed", { try: tri, error: msg });
+      if (tri < 5) await sleep(10_000);
+    }
+  }
+  return false;
 }
 
 function isBusy(obs: JibriObservation): boolean {

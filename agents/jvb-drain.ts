@@ -23,92 +23,26 @@ import {
   CompleteLifecycleActionCommand,
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
+import { DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { DRAIN_TAG, parseDrainTag } from "../functions/bridge-scaler/protocol";
+import {
+  capFor,
+  Clock,
+  ColibriClient,
+  DrainConfig,
+  drainModeChange,
+  jsonLog,
+  LifecycleClient,
+  localParticipants,
+  Log,
+  realClock,
+  runDrain,
+  Termination,
+} from "./jvb-drain-core";
 
-// ---------------------------------------------------------------------------------------------------------------
-// Pure core
-
-export interface DrainConfig {
-  /** Give up waiting for participants after this long and let the instance go (default 3600 s, 8x8's 1 h). */
-  readonly maxDrainMs: number;
-  /** Interval between two colibri stats polls. */
-  readonly pollMs: number;
-  /** Interval between two lifecycle heartbeats; must stay below the hook's heartbeat timeout. */
-  readonly heartbeatMs: number;
-  /** Consecutive failed stats polls after which the bridge is taken as gone (it exits after graceful shutdown). */
-  readonly unreachableLimit: number;
-}
-
-export interface DrainState {
-  readonly startedAt: number;
-  readonly lastHeartbeatAt: number;
-  /** Consecutive failed polls. */
-  readonly failures: number;
-  /** Last participant count seen (undefined before the first successful poll). */
-  readonly lastParticipants?: number;
-  readonly completed: boolean;
-}
-
-export type CompleteReason = "empty" | "cap" | "bridge-gone";
-export type DrainAction =
-  | { readonly kind: "wait" }
-  | { readonly kind: "heartbeat" }
-  | { readonly kind: "complete"; readonly reason: CompleteReason; readonly participants: number | undefined };
-
-export function initialDrainState(now: number): DrainState {
-  return { startedAt: now, lastHeartbeatAt: now, failures: 0, completed: false };
-}
-
-/**
- * What to do after one stats poll (`participants` undefined when the poll failed). Completion wins over a
- * heartbeat; a bridge that stopped answering after graceful shutdown has no participants left to protect.
- */
-export function nextDrainAction(state: DrainState, participants: number | undefined, now: number, cfg: DrainConfig): { action: DrainAction; state: DrainState } {
-  if (state.completed) throw new Error("drain already completed");
-  const failures = participants === undefined ? state.failures + 1 : 0;
-  const lastParticipants = participants ?? state.lastParticipants;
-  const next: DrainState = { ...state, failures, lastParticipants };
-  const done = (reason: CompleteReason) => ({ action: { kind: "complete", reason, participants: lastParticipants } as const, state: { ...next, completed: true } });
-  if (participants === 0) return done("empty");
-  if (failures >= cfg.unreachableLimit) return done("bridge-gone");
-  if (now - state.startedAt >= cfg.maxDrainMs) return done("cap");
-  if (now - state.lastHeartbeatAt >= cfg.heartbeatMs) return { action: { kind: "heartbeat" }, state: { ...next, lastHeartbeatAt: now } };
-  return { action: { kind: "wait" }, state: next };
-}
-
-/** Local participants from a /colibri/stats body: relay (Octo) endpoints live on other bridges and do not count. */
-export function localParticipants(stats: Record<string, unknown>): number {
-  const num = (k: string) => (typeof stats[k] === "number" ? (stats[k] as number) : undefined);
-  const local = num("local_endpoints");
-  if (local !== undefined) return Math.max(0, local);
-  const all = num("participants");
-  if (all === undefined) throw new Error("colibri stats have neither local_endpoints nor participants");
-  return Math.max(0, all - (num("octo_endpoints") ?? 0));
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Collaborators
-
-export interface Clock {
-  now(): number;
-  sleep(ms: number): Promise<void>;
-}
-export const realClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((r) => setTimeout(r, ms)) };
-
-export interface ColibriClient {
-  startGracefulShutdown(): Promise<void>;
-  localParticipants(): Promise<number>;
-}
-
-export interface LifecycleClient {
-  heartbeat(): Promise<void>;
-  complete(): Promise<void>;
-}
-
-export type Log = (event: string, fields?: Record<string, unknown>) => void;
-export const jsonLog: Log = (event, fields = {}) => console.log(JSON.stringify({ event, ...fields }));
-
-/** Log event name of a drain that ended with participants still on the bridge (a metric filter can count it). */
-export const DRAIN_CUT_EVENT = "jvb-drain-cut";
+// The decision and the loop live in jvb-drain-core.ts; this file holds the I/O adapters and the command line.
+// Re-exported for other agents that share the lifecycle and metadata adapters (agents/jibri-status.ts).
+export type { ColibriClient, LifecycleClient } from "./jvb-drain-core";
 
 const TIMEOUT_MS = 5000;
 
@@ -129,7 +63,27 @@ export function httpColibri(baseUrl: string): ColibriClient {
       if (!res.ok) throw new Error(`GET /colibri/stats answered ${res.status}`);
       return localParticipants((await res.json()) as Record<string, unknown>);
     },
+    // Drain mode (videobridge.rest.drain, jvb Drain.java): GET /colibri/drain → {"drain": bool}; POST .../enable|disable.
+    async drainMode() {
+      const res = await fetch(`${baseUrl}/colibri/drain`, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+      if (!res.ok) throw new Error(`GET /colibri/drain answered ${res.status}`);
+      const body = (await res.json()) as { drain?: unknown };
+      if (typeof body.drain !== "boolean") throw new Error("GET /colibri/drain: no boolean 'drain' field");
+      return body.drain;
+    },
+    async setDrainMode(on: boolean) {
+      const res = await fetch(`${baseUrl}/colibri/drain/${on ? "enable" : "disable"}`, { method: "POST", signal: AbortSignal.timeout(TIMEOUT_MS) });
+      if (!res.ok) throw new Error(`POST /colibri/drain/${on ? "enable" : "disable"} answered ${res.status}`);
+    },
   };
+}
+
+/** The scaler's drain tag on this instance (ec2:DescribeTags; the base host role allows it). */
+export async function readDrainTag(ec2: EC2Client, instanceId: string): Promise<number | undefined> {
+  const out = await ec2.send(
+    new DescribeTagsCommand({ Filters: [{ Name: "resource-id", Values: [instanceId] }, { Name: "key", Values: [DRAIN_TAG] }] }),
+  );
+  return parseDrainTag(out.Tags?.[0]?.Value);
 }
 
 /** Lifecycle calls for this instance; by InstanceId, so no lifecycle action token has to be carried around. */
@@ -143,71 +97,6 @@ export function asgLifecycle(client: AutoScalingClient, group: string, hook: str
       await client.send(new CompleteLifecycleActionCommand({ ...ids, LifecycleActionResult: "CONTINUE" }));
     },
   };
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// The drain loop
-
-export interface DrainResult {
-  readonly reason: CompleteReason;
-  readonly participantsLeft: number | undefined;
-  readonly drainedMs: number;
-  readonly heartbeats: number;
-  readonly completedAction: boolean;
-}
-
-export async function runDrain(deps: { colibri: ColibriClient; lifecycle: LifecycleClient; clock: Clock; log: Log }, cfg: DrainConfig): Promise<DrainResult> {
-  const { colibri, lifecycle, clock, log } = deps;
-  try {
-    await colibri.startGracefulShutdown();
-    log("jvb-drain-started");
-  } catch (e) {
-    // Still poll: a bridge that is down has nothing to drain, and unreachableLimit completes the action.
-    log("jvb-drain-shutdown-failed", { error: String(e) });
-  }
-  let state = initialDrainState(clock.now());
-  let heartbeats = 0;
-  // Bounded: the cap ends the loop after maxDrainMs / pollMs polls; the slack covers slow polls.
-  const maxPolls = Math.ceil(cfg.maxDrainMs / cfg.pollMs) + cfg.unreachableLimit + 2;
-  for (let i = 0; i < maxPolls; i++) {
-    let participants: number | undefined;
-    try {
-      participants = await colibri.localParticipants();
-    } catch (e) {
-      log("jvb-drain-stats-failed", { error: String(e) });
-    }
-    const step = nextDrainAction(state, participants, clock.now(), cfg);
-    state = step.state;
-    const a = step.action;
-    if (a.kind === "heartbeat") {
-      try {
-        await lifecycle.heartbeat();
-        heartbeats++;
-      } catch (e) {
-        log("jvb-drain-heartbeat-failed", { error: String(e) });
-      }
-    } else if (a.kind === "complete") {
-      return finish(a.reason, a.participants);
-    }
-    await clock.sleep(cfg.pollMs);
-  }
-  return finish("cap", state.lastParticipants);
-
-  async function finish(reason: CompleteReason, participantsLeft: number | undefined): Promise<DrainResult> {
-    const drainedMs = clock.now() - state.startedAt;
-    if (reason === "cap" && (participantsLeft ?? 1) > 0)
-      log(DRAIN_CUT_EVENT, { participants: participantsLeft ?? null, drainedSeconds: Math.round(drainedMs / 1000) });
-    let completedAction = false;
-    try {
-      await lifecycle.complete();
-      completedAction = true;
-      log("jvb-drain-completed", { reason, participants: participantsLeft ?? null, drainedSeconds: Math.round(drainedMs / 1000) });
-    } catch (e) {
-      // A Spot notice can come without a pending lifecycle action (ValidationError): nothing to complete.
-      log("jvb-drain-complete-failed", { reason, error: String(e) });
-    }
-    return { reason, participantsLeft, drainedMs, heartbeats, completedAction };
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -245,12 +134,11 @@ export function httpImds(baseUrl: string): Imds {
   };
 }
 
-/** Why the instance is going away. `deadlineMs` (Spot) = when EC2 reclaims it. */
-export type Termination = { readonly kind: "lifecycle" } | { readonly kind: "spot"; readonly deadlineMs: number };
-
 /** One look at the metadata: a terminating lifecycle action or a Spot interruption notice, else undefined. */
 export async function checkTermination(imds: Imds, nowMs: number): Promise<Termination | undefined> {
-  if ((await imds.get("autoscaling/target-lifecycle-state")) === "Terminated") return { kind: "lifecycle" };
+  const target = await imds.get("autoscaling/target-lifecycle-state");
+  // "Warmed:Terminated": a running warm-pool instance is being removed; the same hook holds it.
+  if (target === "Terminated" || target === "Warmed:Terminated") return { kind: "lifecycle" };
   const spot = await imds.get("spot/instance-action");
   if (spot === undefined) return undefined;
   let deadlineMs = nowMs + 120_000;
@@ -261,11 +149,6 @@ export async function checkTermination(imds: Imds, nowMs: number): Promise<Termi
     /* malformed notice: assume the documented two minutes */
   }
   return { kind: "spot", deadlineMs };
-}
-
-/** The drain cap for a trigger: maxDrainMs, or for Spot the time left before reclaim minus a margin. */
-export function capFor(t: Termination, nowMs: number, maxDrainMs: number, spotMarginMs = 15_000): number {
-  return t.kind === "spot" ? Math.max(0, Math.min(maxDrainMs, t.deadlineMs - nowMs - spotMarginMs)) : maxDrainMs;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -283,12 +166,14 @@ interface Options {
   watchSeconds: number;
   /** Stop watching after this long (0 = for the life of the instance; tests bound it). */
   watchLimitSeconds: number;
+  /** How often the drain tag is mirrored into JVB's drain mode. */
+  tagSeconds: number;
   instanceId?: string;
 }
 
 const USAGE =
   "usage: jvb-drain watch|now --group NAME --hook NAME --region REGION [--max-drain-seconds 3600] [--poll-seconds 10]\n" +
-  "         [--heartbeat-seconds 300] [--watch-seconds 5] [--watch-limit-seconds 0] [--colibri-url http://127.0.0.1:8080]\n" +
+  "         [--heartbeat-seconds 300] [--watch-seconds 5] [--tag-seconds 60] [--watch-limit-seconds 0] [--colibri-url http://127.0.0.1:8080]\n" +
   "         [--imds-url http://169.254.169.254] [--instance-id ID]\n" +
   "       jvb-drain await-in-service [--imds-url URL] [--watch-seconds 5] [--watch-limit-seconds 0]";
 
@@ -299,7 +184,7 @@ export function parseOptions(args: string[]): Options {
     if (!k.startsWith("--") || args[i + 1] === undefined) throw new Error(`bad argument "${k}"\n${USAGE}`);
     o[k.slice(2)] = args[i + 1];
   }
-  const known = ["group", "hook", "region", "colibri-url", "imds-url", "max-drain-seconds", "poll-seconds", "heartbeat-seconds", "watch-seconds", "watch-limit-seconds", "instance-id"];
+  const known = ["group", "hook", "region", "colibri-url", "imds-url", "max-drain-seconds", "poll-seconds", "heartbeat-seconds", "watch-seconds", "watch-limit-seconds", "tag-seconds", "instance-id"];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const num = (k: string, d: number, min: number): number => {
     const v = o[k] === undefined ? d : Number(o[k]);
@@ -317,6 +202,8 @@ export function parseOptions(args: string[]): Options {
     heartbeatSeconds: num("heartbeat-seconds", 300, 0.01),
     watchSeconds: num("watch-seconds", 5, 0.01),
     watchLimitSeconds: num("watch-limit-seconds", 0, 0),
+    // DescribeTags once a minute per bridge stays far below EC2's Describe* request rate even for 1000 bridges.
+    tagSeconds: num("tag-seconds", 60, 0.01),
     instanceId: o["instance-id"],
   };
 }
@@ -360,21 +247,66 @@ export async function main(argv: string[], clock: Clock = realClock, log: Log = 
     console.error(`missing ${missing.map((k) => `--${k}`).join(", ")}\n${USAGE}`);
     return 2;
   }
-  const trigger: Termination | undefined = command === "now" ? { kind: "lifecycle" } : await watchLoop(o, clock, () => checkTermination(imds, clock.now()), log);
+  const ec2 = new EC2Client({ region: o.region });
+  const colibri = httpColibri(o.colibriUrl);
+  let instanceId = o.instanceId;
+  let drainStartedS: number | undefined;
+  let lastTagCheck = -Infinity;
+  /** Mirrors the scaler's drain tag into JVB's drain mode (reversible: the scaler may undrain). */
+  const followDrainTag = async (id: string): Promise<void> => {
+    let tagged: boolean | undefined;
+    let jvb: boolean | undefined;
+    try {
+      drainStartedS = await readDrainTag(ec2, id);
+      tagged = drainStartedS !== undefined;
+    } catch (e) {
+      log("jvb-drain-tag-failed", { error: String(e) });
+    }
+    try {
+      jvb = await colibri.drainMode();
+    } catch (e) {
+      log("jvb-drain-mode-unknown", { error: String(e) });
+    }
+    const change = drainModeChange(tagged, jvb);
+    if (!change) return;
+    try {
+      await colibri.setDrainMode(change === "enable");
+      log("jvb-drain-mode", { drain: change === "enable", since: drainStartedS ?? null });
+    } catch (e) {
+      log("jvb-drain-mode-failed", { error: String(e) });
+    }
+  };
+  const probe = async (): Promise<Termination | undefined> => {
+    const t = await checkTermination(imds, clock.now());
+    if (t) return t;
+    instanceId ??= await imds.get("instance-id");
+    if (instanceId && clock.now() - lastTagCheck >= o.tagSeconds * 1000) {
+      lastTagCheck = clock.now();
+      await followDrainTag(instanceId);
+    }
+    return undefined;
+  };
+  const trigger: Termination | undefined = command === "now" ? { kind: "lifecycle" } : await watchLoop(o, clock, probe, log);
   if (!trigger) return 0;
-  const instanceId = o.instanceId ?? (await imds.get("instance-id"));
+  instanceId ??= await imds.get("instance-id");
   if (!instanceId) {
     log("jvb-drain-no-instance-id");
     return 1;
   }
+  try {
+    // Fresh: the cap counts from the first drain (capFor).
+    drainStartedS = await readDrainTag(ec2, instanceId);
+  } catch (e) {
+    log("jvb-drain-tag-failed", { error: String(e) });
+  }
   const cfg: DrainConfig = {
-    maxDrainMs: capFor(trigger, clock.now(), o.maxDrainSeconds * 1000),
+    maxDrainMs: capFor(trigger, clock.now(), o.maxDrainSeconds * 1000, drainStartedS),
     pollMs: o.pollSeconds * 1000,
     heartbeatMs: o.heartbeatSeconds * 1000,
     unreachableLimit: 3,
   };
-  log("jvb-drain-trigger", { trigger: trigger.kind, instanceId, capSeconds: Math.round(cfg.maxDrainMs / 1000) });
+  log("jvb-drain-trigger", { trigger: trigger.kind, instanceId, capSeconds: Math.round(cfg.maxDrainMs / 1000), drainStartedS: drainStartedS ?? null });
   const lifecycle = asgLifecycle(new AutoScalingClient({ region: o.region }), o.group, o.hook, instanceId);
-  const r = await runDrain({ colibri: httpColibri(o.colibriUrl), lifecycle, clock, log }, cfg);
+  const r = await runDrain({ colibri, lifecycle, clock, log }, cfg);
   return r.completedAction || trigger.kind === "spot" ? 0 : 1;
 }

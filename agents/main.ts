@@ -5,13 +5,14 @@
  */
 type Command = () => Promise<{ main(argv: string[]): Promise<number> }>;
 
-/** Commands by name. Keep in sync with AGENT_COMMANDS in components/agent-artifacts.ts (tested). */
+/** Commands by name; the systemd units the components render run `agent <name> ...`. */
 export const COMMANDS: Record<string, Command> = {
   "publish-metrics": () => import("./publish-metrics"),
   "jvb-drain": () => import("./jvb-drain"),
   "jibri-finalize": () => import("./jibri-finalize"),
   "jibri-status": () => import("./jibri-status"),
   "shard-agent": () => import("./shard-agent"),
+  "edge-peers": () => import("./edge-peers"),
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -174,7 +174,8 @@ export function counterDelta(prev: number | undefined, cur: number): number | un
 /**
  * HAProxy `show stat`. Frontend rows give sessions and response counters; server rows of `backend` (all
  * backends when unset) are the shards. Status: UP, "UP 1/3" (going down), DRAIN (agent says drain), NOLB
- * count as up; DOWN and "DOWN 1/2" (going up) as down; MAINT is a deliberate stop and counts as neither.
+ * count as up; DOWN and "DOWN 1/2" (going up) as down. MAINT (a deliberate stop) and "no check" (a server
+ * HAProxy does not health-check, such as the edge's websocket placeholder for bridges) count as neither.
  */
 export function haproxySamples(rows: readonly HaproxyRow[], prev: HaproxyCounters | undefined, backend?: string): { samples: Sample[]; counters: HaproxyCounters } {
   const int = (r: HaproxyRow, c: string) => (r[c] === "" || r[c] === undefined ? 0 : Number(r[c]));
@@ -190,8 +191,8 @@ export function haproxySamples(rows: readonly HaproxyRow[], prev: HaproxyCounter
   let down = 0;
   for (const r of servers) {
     const st = r.status ?? "";
-    if (st.startsWith("MAINT")) continue;
     const up = /^(UP|DRAIN|NOLB)/.test(st);
+    if (!up && !/^DOWN/.test(st)) continue;
     if (!up) down += 1;
     samples.push({ metric: EDGE_METRICS.shardUp, value: up ? 1 : 0, dims: { Shard: r.svname } });
   }

@@ -230,10 +230,17 @@ export async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   try {
     for (;;) {
-      const { cycle, publish } = await runCycle(client, { ...o, instanceId }, state, Date.now());
-      for (const e of cycle.errors) console.error(`publish-metrics: source ${e.source} failed: ${e.message}`);
-      for (const f of publish.failed) console.error(`publish-metrics: ${f.data} data not published: ${f.error}`);
-      if (o.once) return publish.failed.length > 0 ? 1 : 0;
+      let failed = true;
+      try {
+        const { cycle, publish } = await runCycle(client, { ...o, instanceId }, state, Date.now());
+        for (const e of cycle.errors) console.error(`publish-metrics: source ${e.source} failed: ${e.message}`);
+        for (const f of publish.failed) console.error(`publish-metrics: ${f.data} data not published: ${f.error}`);
+        failed = publish.failed.length > 0;
+      } catch (e) {
+        // Never expected (sources and batches fail softly); a long-running publisher logs it and tries next minute.
+        console.error(`publish-metrics: cycle failed: ${(e as Error).message}`);
+      }
+      if (o.once) return failed ? 1 : 0;
       const wait = delayToNextCycle(Date.now(), o.intervalSec);
       for (let waited = 0; waited < wait && !stop; waited += 1000) await new Promise((r) => setTimeout(r, Math.min(1000, wait - waited)));
       if (stop) return 0;

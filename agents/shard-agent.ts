@@ -60,7 +60,9 @@ export const SHARD_AGENT_DEFAULTS: ShardAgentOptions = {
   host: "0.0.0.0",
   port: 6060, // jitsi-facts.md: agent-check port 6060
   stateFile: "/var/lib/jitsi-aws/shard-state",
-  prosodyHealthUrl: "http://127.0.0.1:5280/health", // Prosody mod_http_health
+  // Prosody's BOSH endpoint answers a GET with 200 ("It works!") when Prosody serves HTTP; the shard's Prosody
+  // has no health module (render/prosody.ts), and nginx proxies /http-bind to this same port (PORTS.prosodyHttp).
+  prosodyHealthUrl: "http://127.0.0.1:5280/http-bind",
   jicofoHealthUrl: "http://127.0.0.1:8888/about/health", // jitsi-facts.md: Jicofo REST 8888, needs jicofo.health.enabled
   intervalMs: 5000,
   once: false,

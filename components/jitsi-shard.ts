@@ -14,6 +14,7 @@ import { renderShardNginx } from "../render/nginx-shard";
 import { renderProsodyConfig } from "../render/prosody";
 import { renderShardBootScript } from "../render/shard-boot";
 import { renderAgentInstall, renderAgentUnit } from "../render/agent-install";
+import { agentConfigParameterName, renderCloudWatchAgentInstall } from "../render/cloudwatch-agent";
 import { AgentLocation } from "./agent-artifacts";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
 import { publishRenderedFile } from "./rendered-files";
@@ -46,6 +47,8 @@ export interface JitsiShardArgs {
   readonly turnSecretParameterName?: string;
   /** ARN of that parameter, so the role may read it. Required with turnSecretParameterName. */
   readonly turnSecretParameterArn?: pulumi.Input<string>;
+  /** TURNS port of those hosts (TurnCluster tlsPort: 5349 or 443). @default 5349 */
+  readonly turnsPort?: number;
   /** TURN credential lifetime in seconds. @default 86400 */
   readonly turnCredentialTtlSeconds?: number;
   /** EC2 instance type. @default "c5.xlarge" */
@@ -176,10 +179,14 @@ export class JitsiShard extends pulumi.ComponentResource {
         errors: [{ propertyPath: "turnSecretParameterArn", reason: "is required when turnSecretParameterName is set" }],
       });
     const turnParamArn = pulumi.output(args.turnSecretParameterArn);
+    // The CloudWatch agent's config (host metrics, service logs) lives in SSM, written by Monitoring.
+    const cwParam = agentConfigParameterName(a.deployment, "shard");
+    const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
     const { role, profile } = hostRole(name, this, {
       secretParameterArns: pulumi.all([pulumi.all(secretArns), turnParamArn]).apply(([arns, t]) => (t ? [...arns, t] : arns)),
       statements: [
         ...(a.agent ? [{ Sid: "AgentCode", Effect: "Allow", Action: ["s3:GetObject"], Resource: a.agent.objectArn }] : []),
+        { Sid: "CloudWatchAgentConfig", Effect: "Allow", Action: ["ssm:GetParameter"], Resource: pulumi.interpolate`arn:aws:ssm:${a.region}:${account}:parameter${cwParam}` },
         {
           Sid: "OwnDnsName",
           Effect: "Allow",
@@ -204,7 +211,7 @@ export class JitsiShard extends pulumi.ComponentResource {
       const rendered: Record<string, string> = {
         "prosody.cfg.lua": renderProsodyConfig({
           domain: a.domain,
-          turnServers: a.turnHosts.map((host) => ({ host })),
+          turnServers: a.turnHosts.map((host) => ({ host, turnsPort: a.turnsPort })),
           turnCredentialTtlSeconds: a.turnCredentialTtlSeconds,
           secretsInclude: "/etc/prosody/secrets/turn.cfg.lua",
         }),
@@ -226,6 +233,7 @@ export class JitsiShard extends pulumi.ComponentResource {
           turnSecretParameter: turnParam,
           stagingDir: STAGING,
           agentInstall: agent ? renderAgentInstall({ bucket: agentBucket, key: agentKey, region: a.region }) : "",
+          cloudWatchAgentInstall: renderCloudWatchAgentInstall({ region: a.region, parameterName: cwParam }),
         }),
       };
       const units: Record<string, string> = agent
@@ -233,7 +241,8 @@ export class JitsiShard extends pulumi.ComponentResource {
             "jitsi-aws-shard-agent.service": renderAgentUnit({
               name: "shard-agent",
               description: "HAProxy agent-check responder (ready/drain/maint) of this shard",
-              argv: ["shard-agent"],
+              // Jicofo's REST answering, not its /about/health (which fails with zero bridges: see render/nginx-shard.ts).
+              argv: ["shard-agent", "--jicofo-health", `http://127.0.0.1:${PORTS.jicofoRest}/stats`],
             }),
             "jitsi-aws-metrics.service": renderAgentUnit({
               name: "metrics",
@@ -292,7 +301,7 @@ export class JitsiShard extends pulumi.ComponentResource {
     this.privateHostname = pulumi.output(endpoint.hostname);
     this.xmppDomain = pulumi.output(xmppDomains(a.domain).domain);
     this.securityGroupId = sg.id;
-    this.secretParameterNames = pulumi.output(endpoint.secretParameters as Record<string, string>);
+    this.secretParameterNames = pulumi.output<Record<string, string>>({ ...endpoint.secretParameters });
     this.autoScalingGroupName = asg.name;
     this.instanceRoleArn = role.arn;
     this.registerOutputs({

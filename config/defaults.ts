@@ -67,4 +67,25 @@ export const DEFAULTS = {
   monitoring: {
     logRetentionDays: 30,
   },
+  /** `jitsi:loadtest` (config/sections/loadtest.ts, docs/loadtest.md). */
+  loadtest: {
+    conferences: 10,
+    participants: 8,
+    senders: 2,
+    durationSeconds: 600,
+    roomPrefix: "loadtest",
+    maxDisruptedBridgesPct: 0,
+    loadTestMode: true,
+    participantsPerTab: 1,
+    /** jitsi-facts.md: a grid node of 4 CPU / 7 GB runs one browser session (c5.xlarge: 4 vCPU, 8 GiB). */
+    nodeInstanceType: "c5.xlarge",
+    /** The hub runs Selenium's router and Maven/Java for Malleus: 2 vCPU / 8 GiB is plenty. */
+    hubInstanceType: "m5.large",
+    maxNodes: 50,
+    maxDurationMinutes: 60,
+    /** jitsi/jitsi-meet-torture master as read on 2025-04-08 (scripts/malleus.sh options documented there). */
+    tortureRef: "c0efd48326b09526389a755bf5530b55035ce667",
+    seleniumVersion: "4.27.0",
+    autoStart: true,
+  },
 } as const;

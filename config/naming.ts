@@ -60,13 +60,24 @@ export function turnHostname(domain: string, region: string): string {
   return `turn-${region}.${domain}`;
 }
 
+/**
+ * SSM parameter names of a shard's XMPP account passwords, one per account of XMPP_USERS. An interface rather
+ * than Record<XmppUser, string>: the Pulumi schema analyzer (provider/components.ts) cannot express mapped types.
+ */
+export interface ShardSecretParameters {
+  readonly focus: string;
+  readonly jvb: string;
+  readonly jibri: string;
+  readonly recorder: string;
+}
+
 /** A shard as the other components see it: where to log in and which secrets to read. */
 export interface ShardEndpoint {
   readonly id: string;
   readonly region: string;
   readonly hostname: string;
   /** SSM parameter names (in `region`) of the shard's XMPP account passwords. */
-  readonly secretParameters: Readonly<Record<XmppUser, string>>;
+  readonly secretParameters: ShardSecretParameters;
 }
 
 export function shardEndpoint(deployment: string, region: string, shardId: string): ShardEndpoint {

@@ -22,6 +22,8 @@ export const PORTS = {
   haproxyPeers: 1024,
   /** HAProxy listens for the load balancer here. */
   haproxyFrontend: 80,
+  /** HAProxy answers the load balancer's health check here (/haproxy-health; EdgeProxy). */
+  haproxyHealth: 8404,
   /** STUN/TURN (udp+tcp) and TURNS (tls). */
   turn: 3478,
   turns: 5349,

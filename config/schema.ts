@@ -9,6 +9,7 @@ import { cidr, cidrsOverlap, dnsName, intRange, parseCidr, regionName, slug } fr
 import { bridgesSchema } from "./sections/bridges";
 import { edgeSchema } from "./sections/edge";
 import { jibriSchema, recordingsSchema } from "./sections/jibri";
+import { loadtestProblems, loadtestSchema } from "./sections/loadtest";
 import { monitoringSchema } from "./sections/monitoring";
 import { shardSchema } from "./sections/shard";
 import { regionTurnSchema, turnSchema } from "./sections/turn";
@@ -69,8 +70,11 @@ export const configSchema = z
     recordings: recordingsSchema,
     monitoring: monitoringSchema,
     tags: tagsSchema,
+    /** Present: this stack is a load test (a Selenium grid per region running Malleus), not a deployment. */
+    loadtest: loadtestSchema.optional(),
   })
   .superRefine((c, ctx) => {
+    if (c.loadtest) for (const p of loadtestProblems(c.loadtest, c.regions.length)) ctx.addIssue({ code: "custom", ...p });
     const seen = new Map<string, number>();
     c.regions.forEach((r, i) => {
       const prev = seen.get(r.name);

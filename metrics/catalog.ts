@@ -11,8 +11,11 @@
 /** CloudWatch namespace of every custom metric this project publishes. */
 export const NAMESPACE = "JitsiAws";
 
-/** Namespace the CloudWatch agent writes host metrics (cpu, mem, disk, net, diskio) to. */
-export const HOST_NAMESPACE = "JitsiAws/Host";
+/**
+ * Namespace the CloudWatch agent writes host metrics (cpu, mem, disk, net, diskio) to: the agent's own
+ * default, which the host role's PutMetricData condition (components/host.ts) already allows.
+ */
+export const HOST_NAMESPACE = "CWAgent";
 
 /** Dimension names. Region is always set; the others narrow it. */
 export const DIM = {
@@ -23,6 +26,8 @@ export const DIM = {
   InstanceId: "InstanceId",
   /** Which local source a publisher polled (jvb, jicofo, jibri, coturn, haproxy). */
   Source: "Source",
+  /** Name of a load-test stack (its jitsi:deployment), for LOADTEST_METRICS. */
+  LoadTest: "LoadTest",
 } as const;
 export type DimensionName = (typeof DIM)[keyof typeof DIM];
 
@@ -37,7 +42,7 @@ export interface MetricDef {
   readonly dimensions: readonly (readonly DimensionName[])[];
   /**
    * Who emits it, then in parentheses from what: "agents/publish-metrics (jvb /colibri/stats ...)",
-   * "functions/<name> (...)", "components/monitoring (log metric filter ...)". The first word is the
+   * "functions/<name> (...)", "metrics/log-filters (a log metric filter ...)". The first word is the
    * emitting program's path; see emitterOf().
    */
   readonly source: string;
@@ -81,6 +86,7 @@ export const JIBRI_METRICS = {
   busy: def({ name: "JibriBusy", unit: "Count", dimensions: PER_RECORDER, source: "agents/publish-metrics (jibri health busyStatus BUSY)", description: "1 while the recorder records or streams" }),
   healthy: def({ name: "JibriHealthy", unit: "Count", dimensions: PER_RECORDER, source: "agents/publish-metrics (jibri health health.healthStatus)", description: "1 when Jibri reports HEALTHY" }),
   uploading: def({ name: "JibriUploading", unit: "Count", dimensions: [["Region", "Pool"]], source: "functions/jibri-replenisher (pool summary, every run)", description: "Recorders whose finished recording is being uploaded to S3 (not available, never scaled in)" }),
+  recordingStarts: def({ name: "JibriRecordingStarts", unit: "Count", dimensions: [["Region", "Pool"]], source: "functions/jibri-replenisher (busy status messages it handled)", description: "Recordings/streams started (recorders turning busy); the replenisher reads it back as start history" }),
   idleWanted: def({ name: "JibriIdleWanted", unit: "Count", dimensions: [["Region", "Pool"]], source: "functions/jibri-replenisher (decide summary.wantIdle)", description: "Idle buffer the replenisher aims at (floor N, raised with the recording start rate)" }),
   uploadFailures: def({ name: "JibriUploadFailures", unit: "Count", dimensions: PER_RECORDER, source: "agents/jibri-finalize (1 per session whose upload failed after all retries; the local copy is kept)", description: "Recordings not uploaded to S3" }),
   recordingStartFailures: def({ name: "JibriRecordingStartFailures", unit: "Count", dimensions: [["Region", "Shard"], ["Region"]], source: "agents/publish-metrics (jicofo /stats jibri.total_recording_failures + total_live_streaming_failures, delta per minute)", description: "Recording or streaming requests Jicofo could not start (no idle recorder, or the recorder failed)" }),
@@ -109,12 +115,26 @@ export const EDGE_METRICS = {
 /** TURN (coturn) metrics. */
 export const TURN_METRICS = {
   allocations: def({ name: "TurnAllocations", unit: "Count", dimensions: PER_EDGE, source: "agents/publish-metrics (coturn CLI `ps`: Total sessions)", description: "Active TURN allocations (one coturn session holds one allocation)" }),
-  allocationFailures: def({ name: "TurnAllocationFailures", unit: "Count", dimensions: [[]], source: "components/monitoring (log metric filter on the coturn log: 'ALLOCATE processed, error' except 401; needs coturn's verbose option)", description: "Refused allocations; the 401 challenge every client gets first is not a failure" }),
+  // coturn runs with `no-cli` (issue 7: no admin interface on TURN hosts), so the deployed hosts count
+  // allocations from their log rather than from the CLI's session list.
+  allocationsCreated: def({ name: "TurnAllocationsCreated", unit: "Count", dimensions: [[]], source: "metrics/log-filters (a CloudWatch Logs metric filter components/monitoring puts on the coturn log group: 'ALLOCATE processed, success'; needs coturn's verbose option)", description: "Allocations granted (per period; refreshes are not counted)" }),
+  allocationFailures: def({ name: "TurnAllocationFailures", unit: "Count", dimensions: [[]], source: "metrics/log-filters (a CloudWatch Logs metric filter components/monitoring puts on the coturn log group: 'ALLOCATE processed, error' except 401; needs coturn's verbose option)", description: "Refused allocations; the 401 challenge every client gets first is not a failure" }),
 } as const;
 
 /** The publisher's report on itself: the failure of one source is a metric, not a silent gap. */
 export const PUBLISHER_METRICS = {
   sourceErrors: def({ name: "MetricsSourceErrors", unit: "Count", dimensions: [["Region", "Source", "InstanceId"], ["Region", "Source"]], source: "agents/publish-metrics (1 when polling a source failed, else 0)", description: "Failed polls of a local source; published every cycle so absence means the publisher itself is down" }),
+} as const;
+
+/** A Malleus run's summary, published once per run by the runner on the load-test hub (docs/loadtest.md). */
+const PER_LOADTEST = [["Region", "LoadTest"]] as const;
+const RUNNER = "render/torture-runner (aws cloudwatch put-metric-data by the hub's runner script, from Malleus' JUnit reports)";
+export const LOADTEST_METRICS = {
+  planned: def({ name: "LoadTestParticipantsPlanned", unit: "Count", dimensions: PER_LOADTEST, source: RUNNER, description: "Participants the run started (conferences × participants of this grid)" }),
+  joined: def({ name: "LoadTestParticipantsJoined", unit: "Count", dimensions: PER_LOADTEST, source: RUNNER, description: "Participants whose Malleus test case passed (joined and stayed)" }),
+  failed: def({ name: "LoadTestParticipantsFailed", unit: "Count", dimensions: PER_LOADTEST, source: RUNNER, description: "Participants whose test case failed or errored" }),
+  iceFailures: def({ name: "LoadTestIceFailures", unit: "Count", dimensions: PER_LOADTEST, source: RUNNER, description: "Failed participants whose failure mentions ICE (no media connectivity)" }),
+  runSeconds: def({ name: "LoadTestRunSeconds", unit: "Seconds", dimensions: PER_LOADTEST, source: RUNNER, description: "Wall-clock duration of the Malleus run" }),
 } as const;
 
 /** Every metric this project emits itself, by group. */
@@ -125,6 +145,7 @@ export const CUSTOM_METRIC_GROUPS = {
   edge: EDGE_METRICS,
   turn: TURN_METRICS,
   publisher: PUBLISHER_METRICS,
+  loadtest: LOADTEST_METRICS,
 } as const;
 
 export function allCustomMetrics(): MetricDef[] {
@@ -140,11 +161,15 @@ export interface HostMetricDef {
   readonly measurement: string;
   readonly name: string;
   readonly unit: Unit;
+  /**
+   * The roll-up the dashboards read. Per-instance series also exist, with InstanceId plus the plugin's own
+   * dimensions (cpu, path/fstype, interface, name), so they are not listed here.
+   */
   readonly dimensions: readonly (readonly string[])[];
 }
 function host(plugin: HostMetricDef["plugin"], measurement: string, unit: Unit): HostMetricDef {
   // append_dimensions adds InstanceId and AutoScalingGroupName; aggregation_dimensions rolls up per group.
-  return { namespace: HOST_NAMESPACE, plugin, measurement, name: `${plugin}_${measurement}`, unit, dimensions: [["AutoScalingGroupName", "InstanceId"], ["AutoScalingGroupName"]] };
+  return { namespace: HOST_NAMESPACE, plugin, measurement, name: `${plugin}_${measurement}`, unit, dimensions: [["AutoScalingGroupName"]] };
 }
 export const HOST_METRICS = {
   cpuActive: host("cpu", "usage_active", "Percent"),

@@ -14,10 +14,11 @@ export const DEFAULT_LEVELS = {
 
 /**
  * Ports that may be open to 0.0.0.0/0 or ::/0, as "<port>/<protocol>" or "<from>-<to>/<protocol>".
- * jitsi-facts.md: web 443/tcp, JVB media 10000/udp, TURN 3478 udp+tcp, TURNS 5349/tcp.
+ * jitsi-facts.md: web 443/tcp, JVB media 10000/udp, TURN 3478 udp+tcp, TURNS 5349/tcp; and 49152-65535/udp,
+ * coturn's relay ports (RFC 5766 default range, components/turn-cluster.ts), where peers send relayed media.
  * Add "443/udp" (TURN on 443, as meet.jit.si does) through policy config when a deployment uses it.
  */
-export const DEFAULT_WORLD_INGRESS = ["443/tcp", "10000/udp", "3478/udp", "3478/tcp", "5349/tcp"];
+export const DEFAULT_WORLD_INGRESS = ["443/tcp", "10000/udp", "3478/udp", "3478/tcp", "5349/tcp", "49152-65535/udp"];
 
 /**
  * IAM actions that AWS does not scope to a resource ARN, so `"Resource": "*"` is required for them

@@ -93,9 +93,16 @@ function actionNeedsStar(action: string, allowed: string[]): boolean {
   return allowed.some((g) => g.endsWith("*") && !g.slice(0, -1).includes("*") && prefix.startsWith(g.slice(0, -1).toLowerCase()));
 }
 
+/** "*" or an ARN whose resource part is "*" (e.g. arn:aws:s3:::*, arn:aws:ssm:*:*:*): every resource of a service. */
+function isStarResource(r: string): boolean {
+  if (r === "*") return true;
+  const parts = r.split(":");
+  return parts.length >= 6 && parts[0] === "arn" && parts.slice(5).join(":") === "*";
+}
+
 export const iamStarResource: ResourceValidationPolicy = {
   name: "iam-star-resource",
-  description: 'Checks whether IAM statements use "Resource": "*" (or NotResource) only for actions AWS cannot scope to a resource.',
+  description: 'Checks whether IAM statements use "Resource": "*" (or an ARN ending in ":*", or NotResource) only for actions AWS cannot scope to a resource.',
   enforcementLevel: DEFAULT_LEVELS.security,
   severity: "high",
   configSchema: starSchema,
@@ -107,7 +114,7 @@ export const iamStarResource: ResourceValidationPolicy = {
       statementsOrReport(doc, where, report).forEach((s, i) => {
         if (s.effect !== "Allow") return;
         if (s.notResources.length > 0) report(`${where} ${label(s, i)} uses NotResource; name the resources instead.`);
-        if (!s.resources.includes("*")) return;
+        if (!s.resources.some(isStarResource)) return;
         const scoped = s.actions.filter((a) => !actionNeedsStar(a, starResourceActions));
         if (scoped.length > 0)
           report(`${where} ${label(s, i)} grants ${scoped.join(", ")} on "*"; these actions accept resource ARNs, so name them.`);

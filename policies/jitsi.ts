@@ -5,7 +5,7 @@
  */
 import { StackValidationArgs, StackValidationPolicy } from "@pulumi/policy";
 import { configWithDefaults, DEFAULT_DRAIN_SECONDS, DEFAULT_LEVELS, HOOK_TIMEOUT_RANGE } from "./config";
-import { list, num, obj } from "./props";
+import { decodeUserData, list, num, obj } from "./props";
 import { GraphNode, StackGraph, T } from "./stack-graph";
 
 export { regionCidrsDisjoint, turnSecretIsSecret } from "./jitsi-network";
@@ -14,6 +14,24 @@ const TERMINATING = "autoscaling:EC2_INSTANCE_TERMINATING";
 
 function cfg<C extends object>(p: StackValidationPolicy, args: StackValidationArgs): C {
   return configWithDefaults<C>(p.configSchema, () => args.getConfig());
+}
+
+/** Numbers stored under keys matching `key` anywhere in a value, also inside JSON strings. */
+function keyedNumbers(v: unknown, key: RegExp, out: number[] = [], depth = 0): number[] {
+  if (depth > 8) return out;
+  if (typeof v === "string" && /^\s*[{[]/.test(v)) {
+    try {
+      keyedNumbers(JSON.parse(v), key, out, depth + 1);
+    } catch {
+      /* not JSON */
+    }
+  } else if (Array.isArray(v)) v.forEach((x) => keyedNumbers(x, key, out, depth + 1));
+  else if (obj(v))
+    for (const [k, x] of Object.entries(v as object)) {
+      if (key.test(k) && num(x) !== undefined) out.push(num(x) as number);
+      else keyedNumbers(x, key, out, depth + 1);
+    }
+  return out;
 }
 
 const edgeSchema = {
@@ -52,13 +70,26 @@ export const edgeProxyHighlyAvailable: StackValidationPolicy = {
   },
 };
 
-/** The drain a component declares in its registered props, if any. */
-function declaredDrain(component: GraphNode): number | undefined {
-  for (const k of ["maxDrainSeconds", "drainSeconds", "drainTimeoutSeconds", "maxDrainTimeSeconds"]) {
-    const v = num(component.props[k]);
-    if (v !== undefined) return v;
+/** Names of a drain budget: the bridge agent's maxDrainSeconds, the scaler's drainCapS, the Jibri agent's termination cap. */
+const DRAIN_KEY = /^(max[_-]?drain(?:[_-]?time)?|drain[_-]?cap|termination[_-]?cap)[_-]?(seconds|s)$/i;
+/** `--max-drain-seconds 3600`, `--termination-cap-s 18000`, `MAX_DRAIN_SECONDS=3600` in a host's user data. */
+const DRAIN_IN_TEXT = /(?:max[_-]?drain(?:[_-]?time)?|drain[_-]?cap|termination[_-]?cap)[_-]?(?:seconds|s)\b["']?\s*[=:\s]\s*["']?(\d+)/gi;
+
+/**
+ * The longest drain the component's hosts or scaler are told to perform: from the component's props, its
+ * children's user data (the drain agent's command line / environment) or their inputs (Lambda environment,
+ * JSON settings). Undefined when none says.
+ */
+function declaredDrain(graph: StackGraph, component: GraphNode): number | undefined {
+  const found = keyedNumbers(component.props, DRAIN_KEY);
+  for (const n of graph.descendants(component.urn)) {
+    found.push(...keyedNumbers(n.props, DRAIN_KEY));
+    if (n.type === T.launchTemplate || n.type === T.instance) {
+      const text = decodeUserData(n.props.userData ?? n.props.userDataBase64);
+      for (const m of text.matchAll(DRAIN_IN_TEXT)) found.push(Number(m[1]));
+    }
   }
-  return undefined;
+  return found.length > 0 ? Math.max(...found) : undefined;
 }
 
 /** Terminating hooks of a group: its initialLifecycleHooks, plus LifecycleHook resources pointing at it. */
@@ -95,7 +126,7 @@ export const drainLifecycleHook: StackValidationPolicy = {
     const graph = new StackGraph(args.resources);
     for (const component of graph.ofType(T.bridges, T.jibri)) {
       const kind = component.type === T.bridges ? "BridgeFleet" : "JibriPool";
-      const drain = declaredDrain(component) ?? (component.type === T.bridges ? c.bridgeDrainSeconds : c.jibriDrainSeconds);
+      const drain = declaredDrain(graph, component) ?? (component.type === T.bridges ? c.bridgeDrainSeconds : c.jibriDrainSeconds);
       const groups = graph.descendants(component.urn, T.asg);
       if (groups.length === 0) report(`${kind} ${component.name} has no auto-scaling group to drain.`, component.urn);
       for (const g of groups) {
@@ -141,23 +172,7 @@ export const noWarmPoolWithSpot: StackValidationPolicy = {
   },
 };
 
-/** idleTarget values found in a value: keys named idleTarget / IDLE_TARGET, also inside JSON strings. */
-function idleTargets(v: unknown, out: number[] = [], depth = 0): number[] {
-  if (depth > 8) return out;
-  if (typeof v === "string" && /^\s*[{[]/.test(v)) {
-    try {
-      idleTargets(JSON.parse(v), out, depth + 1);
-    } catch {
-      /* not JSON */
-    }
-  } else if (Array.isArray(v)) v.forEach((x) => idleTargets(x, out, depth + 1));
-  else if (obj(v))
-    for (const [k, x] of Object.entries(v as object)) {
-      if (/^(jibri[_-]?)?idle[_-]?target$/i.test(k) && num(x) !== undefined) out.push(num(x) as number);
-      else idleTargets(x, out, depth + 1);
-    }
-  return out;
-}
+const IDLE_KEY = /^(jibri[_-]?)?idle[_-]?target$/i;
 
 export const jibriIdleTarget: StackValidationPolicy = {
   name: "jibri-idle-target",
@@ -168,9 +183,7 @@ export const jibriIdleTarget: StackValidationPolicy = {
     const graph = new StackGraph(args.resources);
     for (const pool of graph.ofType(T.jibri)) {
       // Where the scaler reads it: the component's props, its Lambda's environment, a schedule's input, a parameter.
-      const found = [pool, ...graph.descendants(pool.urn)].flatMap((n) =>
-        n === pool ? idleTargets({ idleTarget: pool.props.idleTarget }) : idleTargets(n.props),
-      );
+      const found = [pool, ...graph.descendants(pool.urn)].flatMap((n) => keyedNumbers(n.props, IDLE_KEY));
       if (found.length === 0)
         report(`JibriPool ${pool.name}: no idle target found (component props, scaler environment IDLE_TARGET, or schedule input).`, pool.urn);
       else if (Math.min(...found) < 1)

@@ -19,11 +19,16 @@ const SECRET_SHAPES: { what: string; re: RegExp }[] = [
 const SECRET_NAME = /(password|passwd|secret|token|api[_-]?key|private[_-]?key|credentials?)$/i;
 
 /**
- * A value that points at a secret instead of holding one: a shell/template variable, an SSM path,
- * an ARN, a file path, or a boolean/flag.
+ * A value that points at a secret instead of holding one: a shell/template variable or substitution, a
+ * function call (`os.getenv("…")`), an SSM path, an ARN, a file path, or a boolean/flag.
  */
 function isReference(value: string): boolean {
-  return value === SECRET_MARKER || /^(\$|\{\{|%|<|\/|arn:|ssm:|resolve:|file:|env:)/i.test(value) || /^(true|false|yes|no|on|off|null|none|required)$/i.test(value);
+  return (
+    value === SECRET_MARKER ||
+    /^(\$|\{\{|%|<|\/|arn:|ssm:|resolve:|file:|env:)/i.test(value) ||
+    /[()]/.test(value) ||
+    /^(true|false|yes|no|on|off|null|none|required)$/i.test(value)
+  );
 }
 
 /** `name = value`, `name: value`, `"name": "value"` assignments. */

@@ -1,8 +1,8 @@
 /**
  * Security rules on single resources: EC2 metadata and disks, security groups open to the world, Lambda
- * runtimes and log retention. IAM, secrets and S3 rules live in iam.ts, secrets.ts and storage.ts.
+ * runtimes and log retention (a stack rule: a Lambda's log group is a separate resource). IAM, secrets and S3 rules live in iam.ts, secrets.ts and storage.ts.
  */
-import { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
+import { PolicyResource, ResourceValidationArgs, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import {
   configWithDefaults,
   DEFAULT_LAMBDA_RUNTIMES,
@@ -166,17 +166,37 @@ export const lambdaSupportedNodeRuntime: ResourceValidationPolicy = {
   },
 };
 
-export const logGroupRetention: ResourceValidationPolicy = {
+/** The log group a Lambda writes to: its loggingConfig's, else Lambda's default /aws/lambda/<name>. */
+function lambdaLogGroupName(fn: PolicyResource): string | undefined {
+  const configured = obj(fn.props.loggingConfig)?.logGroup;
+  if (typeof configured === "string") return configured;
+  return typeof fn.props.name === "string" ? `/aws/lambda/${fn.props.name}` : undefined;
+}
+
+export const logGroupRetention: StackValidationPolicy = {
   name: "log-group-retention",
-  description: "Checks whether every CloudWatch log group sets a retention period CloudWatch accepts.",
+  description:
+    "Checks whether every CloudWatch log group sets a retention CloudWatch accepts, and every Lambda writes to such a managed log group.",
   enforcementLevel: DEFAULT_LEVELS.security,
   severity: "low",
-  validateResource: (args, report) => {
-    if (args.type !== "aws:cloudwatch/logGroup:LogGroup") return;
-    const days = num(args.props.retentionInDays);
-    if (days === undefined || days === 0) report("retentionInDays is not set, so logs are kept forever.");
-    else if (!LOG_RETENTION_DAYS.includes(days))
-      report(`retentionInDays ${days} is not a value CloudWatch accepts (${LOG_RETENTION_DAYS.join(", ")}).`);
+  validateStack: (args, report) => {
+    const groups = args.resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup");
+    for (const g of groups) {
+      const days = num(g.props.retentionInDays);
+      if (days === undefined || days === 0) report(`log group ${g.name}: retentionInDays is not set, so logs are kept forever.`, g.urn);
+      else if (!LOG_RETENTION_DAYS.includes(days))
+        report(`log group ${g.name}: retentionInDays ${days} is not a value CloudWatch accepts (${LOG_RETENTION_DAYS.join(", ")}).`, g.urn);
+    }
+    // A Lambda whose log group is not in the stack gets one created by Lambda itself, kept forever.
+    const names = new Set(groups.map((g) => g.props.name).filter((n): n is string => typeof n === "string"));
+    for (const fn of args.resources.filter((r) => r.type === "aws:lambda/function:Function")) {
+      const want = lambdaLogGroupName(fn);
+      if (!want || !names.has(want))
+        report(
+          `Lambda ${fn.name} writes to ${want ?? "an auto-named /aws/lambda/ group"}, which no LogGroup of the stack manages, so Lambda creates it without retention.`,
+          fn.urn,
+        );
+    }
   },
 };
 

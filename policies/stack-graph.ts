@@ -87,16 +87,6 @@ export class StackGraph {
       .map((u) => this.nodes.get(u) as GraphNode)
       .filter((n) => types.length === 0 || types.includes(n.type));
   }
-
-  /** The nearest ancestor of one of the given types. */
-  ancestor(node: GraphNode, ...types: string[]): GraphNode | undefined {
-    let p = node.parentUrn ? this.nodes.get(node.parentUrn) : undefined;
-    for (let i = 0; p && i < 100; i++) {
-      if (types.includes(p.type)) return p;
-      p = p.parentUrn ? this.nodes.get(p.parentUrn) : undefined;
-    }
-    return undefined;
-  }
 }
 
 /** Resource type tokens the rules look at. */

@@ -7,8 +7,9 @@
  *   (room page, /http-bind, /xmpp-websocket, /conference-request/v1, /config.js) bind a room; everything else
  *   (static assets) is balanced without a key and binds nothing.
  * - The room key drives `balance hash` with consistent hashing and bounded load (`hash-balance-factor`), and a
- *   string stick table shared by the region's proxies through `peers`, keyed by server address (`srvkey addr`)
- *   so that proxies whose configs list the shards in a different order still agree.
+ *   string stick table shared by the region's proxies through `peers`, naming the shard by server name
+ *   (`srvkey name`, the stable shard id; Jitsi's template uses `addr` because its names come from service
+ *   discovery), so proxies agree whatever the order of servers or the shard's current address.
  * - Shards are health checked on /about/health and asked for their state by an agent check (agents/shard-agent.ts
  *   answers "up ready", "up drain" or "maint"). A shard in drain gets no new room; its sticky rooms stay.
  * - `/colibri-ws/<bridge-ip>/...` and `/colibri-relay-ws/<bridge-ip>/...` go straight to that bridge: the JVB's
@@ -23,7 +24,10 @@ export const SHARD_STATES: readonly ShardState[] = ["ready", "drain", "maint"];
 export interface HaproxyShard {
   /** Server name in HAProxy and in logs; letters, digits, '-', '_' (e.g. `shard-1`). */
   readonly id: string;
-  /** IPv4 address or DNS name of the shard's web server (nginx). */
+  /**
+   * IPv4 address or DNS name of the shard's web server (nginx). A name is resolved at run time through the
+   * host's resolvers (the VPC's), so a shard replaced on a new address is followed without a reload.
+   */
   readonly address: string;
   /** Port of the shard's web server. */
   readonly port: number;
@@ -98,6 +102,12 @@ export interface HaproxyConfigInput {
   };
   /** Bridges reached by `/colibri-ws/<ip>/`: the CIDRs their private addresses are in, and the websocket port. */
   readonly bridges: { readonly cidrs: readonly string[]; readonly websocketPort: number };
+  /**
+   * Where the host saves `show servers state` before a reload (systemd ExecReload), so shards keep their
+   * ready/drain/maint state across it; a shard missing from the file (a new one) starts as `initialState`.
+   * @default none (no state file)
+   */
+  readonly serverStateFile?: string;
   /** Runtime API (stats socket) path; admin level, mode 600. */
   readonly runtimeSocket: string;
   /** `log` target: "stdout", "stderr", a unix socket path such as /dev/log, or host:port (UDP syslog). */
@@ -127,8 +137,9 @@ export const HAPROXY_TUNING_DEFAULTS: HaproxyTuning = {
 };
 
 /**
- * Weight of every shard. Consistent hashing puts weight × 16 points per server on the ring; weight 1 leaves 16
- * points and a lumpy split, 100 gives 1,600 and spreads rooms evenly (tests/daemons/haproxy.test.ts measures it).
+ * Weight of every shard. Consistent hashing places points on the ring in proportion to the weight; with weight 1
+ * four shards took 870-1086 of 4,000 rooms (13 % off the mean), with 100 they took 970-1051 (5 %)
+ * (tests/daemons/haproxy.test.ts, test 2). The agent may still scale it as a percentage.
  */
 export const SHARD_WEIGHT = 100;
 
@@ -165,13 +176,16 @@ function isCidr(s: string): boolean {
 /** Every problem of the input at once, each naming its field; empty when the input is valid. */
 export function validateHaproxyConfigInput(input: HaproxyConfigInput): string[] {
   const p: string[] = [];
+  const ipv4 = (field: string, v: string) => {
+    if (typeof v !== "string" || !IPV4.test(v)) p.push(`${field}: must be an IPv4 address, got ${JSON.stringify(v)}`);
+  };
   const addr = (field: string, v: string) => {
-    if (typeof v !== "string" || !(IPV4.test(v) || HOSTNAME.test(v))) p.push(`${field}: must be an IPv4 address or DNS name, got ${JSON.stringify(v)}`);
+    if (typeof v !== "string" || !(IPV4.test(v) || HOSTNAME.test(v))) p.push(`${field}: must be an IPv4 address or a DNS name, got ${JSON.stringify(v)}`);
   };
   const port = (field: string, v: number) => {
     if (!isPort(v)) p.push(`${field}: must be a TCP port 1-65535, got ${JSON.stringify(v)}`);
   };
-  addr("listen.address", input.listen.address);
+  ipv4("listen.address", input.listen.address);
   port("listen.port", input.listen.port);
   port("healthPort", input.healthPort);
   if (input.healthPort === input.listen.port) p.push(`healthPort: must differ from listen.port (${input.listen.port})`);
@@ -189,7 +203,6 @@ export function validateHaproxyConfigInput(input: HaproxyConfigInput): string[] 
     port(`${f}.port`, s.port);
     port(`${f}.agentPort`, s.agentPort);
     const ep = `${s.address}:${s.port}`;
-    // srvkey addr: two servers on one address would share stick entries.
     if (endpoints.has(ep)) p.push(`${f}.address: ${ep} is used by another shard`);
     endpoints.add(ep);
     if (!SHARD_STATES.includes(s.initialState)) p.push(`${f}.initialState: must be one of ${SHARD_STATES.join(", ")}, got ${JSON.stringify(s.initialState)}`);
@@ -202,7 +215,8 @@ export function validateHaproxyConfigInput(input: HaproxyConfigInput): string[] 
     if (!NAME.test(m.name)) p.push(`peers.members[${i}].name: must be 1-63 letters, digits, '-' or '_', got ${JSON.stringify(m.name)}`);
     else if (peerNames.has(m.name)) p.push(`peers.members[${i}].name: duplicate peer "${m.name}"`);
     peerNames.add(m.name);
-    addr(`peers.members[${i}].address`, m.address);
+    // Peers are resolved once at start: an address, so a peer not booted yet cannot stop this one.
+    ipv4(`peers.members[${i}].address`, m.address);
     port(`peers.members[${i}].port`, m.port);
   });
   if (!peerNames.has(input.peers.localName))
@@ -214,6 +228,8 @@ export function validateHaproxyConfigInput(input: HaproxyConfigInput): string[] 
   });
   port("bridges.websocketPort", input.bridges.websocketPort);
 
+  if (input.serverStateFile !== undefined && !/^\/[A-Za-z0-9._/-]+$/.test(input.serverStateFile))
+    p.push(`serverStateFile: must be an absolute path, got ${JSON.stringify(input.serverStateFile)}`);
   if (!/^\/[A-Za-z0-9._/-]+$/.test(input.runtimeSocket)) p.push(`runtimeSocket: must be an absolute path, got ${JSON.stringify(input.runtimeSocket)}`);
   const lt = input.logTarget;
   const hostPort = /^(.+):(\d+)$/.exec(lt ?? "");
@@ -260,8 +276,14 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
 
   const servers = input.shards.map((s) => {
     const start = s.initialState === "ready" ? "" : " disabled";
-    return `    server ${s.id} ${s.address}:${s.port} agent-port ${s.agentPort}${start}`;
+    // A name may not resolve yet (a shard still booting): start without an address rather than fail.
+    const dns = IPV4.test(s.address) ? "" : " resolvers vpc init-addr last,libc,none resolve-prefer ipv4";
+    return `    server ${s.id} ${s.address}:${s.port} agent-port ${s.agentPort}${dns}${start}`;
   });
+  const resolvers = input.shards.some((s) => !IPV4.test(s.address))
+    ? ["resolvers vpc", "    parse-resolv-conf", "    hold valid 10s", "    hold obsolete 60s", ""]
+    : [];
+  const state = input.serverStateFile;
 
   return [
     "# haproxy.cfg rendered by jitsi-aws render/haproxy.ts. Do not edit on the host: the EdgeProxy re-renders it.",
@@ -272,11 +294,13 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     `    maxconn ${t.maxConnections}`,
     // A reload keeps old websockets on the old process until they close, at most this long.
     `    hard-stop-after ${t.hardStopAfterSeconds}s`,
+    ...(state ? [`    server-state-file ${state}`] : []),
     "",
     "defaults",
     "    mode http",
     "    log global",
     "    option dontlognull",
+    ...(state ? ["    load-server-state-from-file global"] : []),
     // One access-log line per request: client, shard chosen, room key, status, timings.
     '    log-format "%ci:%cp [%tr] %ft %b/%s room=%[var(txn.room)] %ST %B %Tq/%Tw/%Tc/%Tr/%Ta %ts %{+Q}r"',
     `    timeout connect ${t.connectTimeoutSeconds}s`,
@@ -291,6 +315,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     "    retries 2",
     "    option redispatch 1",
     "",
+    ...resolvers,
     `peers ${input.peers.section}`,
     ...input.peers.members.map((m) => `    peer ${m.name} ${m.address}:${m.port}`),
     "",
@@ -338,7 +363,7 @@ export function renderHaproxyConfig(input: HaproxyConfigInput): string {
     "    balance hash var(txn.room)",
     "    hash-type consistent sdbm avalanche",
     `    hash-balance-factor ${t.hashBalanceFactor}`,
-    `    stick-table type string len 200 size ${t.stickTableSize} expire ${t.stickExpireSeconds}s srvkey addr peers ${input.peers.section}`,
+    `    stick-table type string len 200 size ${t.stickTableSize} expire ${t.stickExpireSeconds}s srvkey name peers ${input.peers.section}`,
     "    stick on var(txn.room) if { var(txn.room) -m found }",
     "    option httpchk",
     `    http-check send meth GET uri /about/health ver HTTP/1.1 hdr Host ${input.healthCheckHost}`,

@@ -10,9 +10,12 @@
  *   one XMPP password per shard (SSM SecureString, read in the shard's region). A warm-pool instance gets a new
  *   public address at every start, which is why this runs on every boot.
  * - systemd units: the env writer (required by the bridge), a drop-in adding the env file to
- *   jitsi-videobridge2, and the drain watcher (agents/jvb-drain.ts) for the life of the instance.
+ *   jitsi-videobridge2, the drain watcher (agents/jvb-drain.ts) and the stats publisher
+ *   (agents/publish-metrics.ts, source jvb) for the life of the instance; both run the host agent
+ *   (render/agent-install.ts), which boot.sh installs from the region's artifacts bucket.
  * Checked with shellcheck (tests/render/jvb-boot.test.ts).
  */
+import { AGENT_PATH, renderAgentUnit } from "./agent-install";
 import { BOOT_FUNCTIONS, shQuote } from "./boot-common";
 import { JVB_ENV, shardPasswordEnvVar } from "./jvb-conf";
 
@@ -32,8 +35,10 @@ export interface JvbBootInput {
   readonly shards: readonly JvbBootShard[];
   /** Where cloud-init staged the rendered files. */
   readonly stagingDir: string;
-  /** Command that runs an agent program (`<agentCommand> jvb-drain watch ...`). */
-  readonly agentCommand: string;
+  /** Boot-script lines installing the host agent (render/agent-install.ts renderAgentInstall). */
+  readonly agentInstall: string;
+  /** Fleet name: the Fleet dimension of the bridge metrics (metrics/catalog.ts). */
+  readonly fleetName: string;
   readonly groupName: string;
   readonly lifecycleHookName: string;
   readonly maxDrainSeconds: number;
@@ -42,7 +47,13 @@ export interface JvbBootInput {
 }
 
 export const JVB_ENV_FILE = "/run/jitsi-aws/jvb.env";
-export const JVB_UNITS = { env: "jitsi-aws-jvb-env.service", drain: "jitsi-aws-jvb-drain.service" } as const;
+export const JVB_UNITS = {
+  env: "jitsi-aws-jvb-env.service",
+  drain: "jitsi-aws-jvb-drain.service",
+  metrics: "jitsi-aws-metrics.service",
+  /** Drop-in of the package's unit (installed under jitsi-videobridge2.service.d/). */
+  bridgeDropIn: "jitsi-videobridge2.service.d/jitsi-aws.conf",
+} as const;
 
 function validate(i: JvbBootInput): void {
   const errors: string[] = [];
@@ -53,7 +64,7 @@ function validate(i: JvbBootInput): void {
   }
   if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.groupName)) errors.push("groupName: must be an auto scaling group name");
   if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.lifecycleHookName)) errors.push("lifecycleHookName: must be a lifecycle hook name");
-  if (!/^\/[A-Za-z0-9_./ -]+$/.test(i.agentCommand)) errors.push("agentCommand: must be an absolute command path");
+  if (!/^[a-z][a-z0-9-]{0,62}$/.test(i.fleetName)) errors.push("fleetName: must be lower-case letters, digits and dashes");
   if (!(i.heartbeatSeconds > 0)) errors.push("heartbeatSeconds: must be > 0");
   if (errors.length > 0) throw new Error(`invalid bridge boot input:\n  ${errors.join("\n  ")}`);
 }
@@ -89,12 +100,9 @@ mv "\${tmp}" ${JVB_ENV_FILE}
 `;
 }
 
+/** systemd units by path below /etc/systemd/system/. */
 export function renderJvbUnits(i: JvbBootInput): Record<string, string> {
   validate(i);
-  const drainArgs = [
-    "jvb-drain", "watch", "--group", i.groupName, "--hook", i.lifecycleHookName, "--region", i.region,
-    "--max-drain-seconds", String(i.maxDrainSeconds), "--heartbeat-seconds", String(i.heartbeatSeconds),
-  ].join(" ");
   return {
     [JVB_UNITS.env]: `[Unit]
 Description=jitsi-aws: bridge environment (instance metadata, SSM secrets)
@@ -105,36 +113,37 @@ Before=jitsi-videobridge2.service
 [Service]
 Type=oneshot
 # A warm-pool instance waits here, stopped or not, until the group puts it in service.
-ExecStartPre=${i.agentCommand} jvb-drain await-in-service
+ExecStartPre=/usr/bin/node ${AGENT_PATH} jvb-drain await-in-service
 ExecStart=/usr/local/sbin/jitsi-aws-jvb-env
 TimeoutStartSec=infinity
 
 [Install]
 RequiredBy=jitsi-videobridge2.service
 `,
-    "jitsi-videobridge2-jitsi-aws.conf": `[Unit]
+    [JVB_UNITS.bridgeDropIn]: `[Unit]
 Requires=${JVB_UNITS.env}
 After=${JVB_UNITS.env}
 
 [Service]
 EnvironmentFile=${JVB_ENV_FILE}
 `,
-    [JVB_UNITS.drain]: `[Unit]
-Description=jitsi-aws: graceful drain of this bridge on scale-in or Spot interruption
-After=jitsi-videobridge2.service
-
-[Service]
-ExecStart=${i.agentCommand} ${drainArgs}
-Restart=always
-RestartSec=5
-
-[Install]
-WantedBy=multi-user.target
-`,
+    [JVB_UNITS.drain]: renderAgentUnit({
+      name: "jvb-drain",
+      description: "Graceful drain of this bridge on scale-in or Spot interruption (lifecycle hook)",
+      argv: [
+        "jvb-drain", "watch", "--group", i.groupName, "--hook", i.lifecycleHookName, "--region", i.region,
+        "--max-drain-seconds", String(i.maxDrainSeconds), "--heartbeat-seconds", String(i.heartbeatSeconds),
+      ],
+    }),
+    [JVB_UNITS.metrics]: renderAgentUnit({
+      name: "metrics",
+      description: "Bridge stats (colibri) to CloudWatch",
+      argv: ["publish-metrics", "--region", i.region, "--sources", "jvb", "--fleet", i.fleetName],
+    }),
   };
 }
 
-/** First boot: packages, configs, units. */
+/** First boot: packages, agent, configs, units (cloud-init wrote the units; the staged files are installed here). */
 export function renderJvbBootScript(i: JvbBootInput): string {
   validate(i);
   return `#!/bin/bash
@@ -142,6 +151,7 @@ export function renderJvbBootScript(i: JvbBootInput): string {
 set -euo pipefail
 umask 022
 export DEBIAN_FRONTEND=noninteractive
+export AWS_REGION=${shQuote(i.region)}
 STAGING=${shQuote(i.stagingDir)}
 DOMAIN=${shQuote(i.domain)}
 
@@ -153,19 +163,16 @@ apt-get update -q
 apt-get install -y -q jitsi-videobridge2
 systemctl stop jitsi-videobridge2 || true
 
+${i.agentInstall}
 # 2. Configuration: jvb.conf only. The package's legacy properties would add a MUC client to localhost.
 install -m 0644 "\${STAGING}/jvb.conf" /etc/jitsi/videobridge/jvb.conf
 printf '# emptied by jitsi-aws: every setting is in jvb.conf\\n' > /etc/jitsi/videobridge/sip-communicator.properties
 install -m 0700 "\${STAGING}/jvb-env.sh" /usr/local/sbin/jitsi-aws-jvb-env
 
-# 3. Units: environment before the bridge, drain watcher for the instance's life.
-install -m 0644 "\${STAGING}/${JVB_UNITS.env}" /etc/systemd/system/${JVB_UNITS.env}
-install -m 0644 "\${STAGING}/${JVB_UNITS.drain}" /etc/systemd/system/${JVB_UNITS.drain}
-install -d -m 0755 /etc/systemd/system/jitsi-videobridge2.service.d
-install -m 0644 "\${STAGING}/jitsi-videobridge2-jitsi-aws.conf" /etc/systemd/system/jitsi-videobridge2.service.d/jitsi-aws.conf
+# 3. Units (written by cloud-init): environment before the bridge, drain watcher and stats publisher.
 systemctl daemon-reload
-systemctl enable ${JVB_UNITS.env} jitsi-videobridge2 ${JVB_UNITS.drain}
+systemctl enable ${JVB_UNITS.env} jitsi-videobridge2 ${JVB_UNITS.drain} ${JVB_UNITS.metrics}
 # --no-block: a warm-pool instance must finish booting (and be stopped) while the bridge waits to be in service.
-systemctl start --no-block jitsi-videobridge2 ${JVB_UNITS.drain}
+systemctl start --no-block jitsi-videobridge2 ${JVB_UNITS.drain} ${JVB_UNITS.metrics}
 `;
 }

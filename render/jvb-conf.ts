@@ -129,7 +129,8 @@ export function jvbConfTree(input: JvbConfInput): { readonly [k: string]: HoconV
         // COLIBRI REST API: needed by /colibri/shutdown (graceful shutdown) and /colibri/stats (drain, metrics).
         rest: { enabled: true },
       },
-      rest: { shutdown: { enabled: true } },
+      // shutdown: graceful shutdown on termination; drain: drain mode while the scaler drains the bridge (reversible).
+      rest: { shutdown: { enabled: true }, drain: { enabled: true } },
       "http-servers": {
         // The private server (REST, health, stats) answers on loopback only; the drain and metrics agents run on the host.
         private: { host: "127.0.0.1" },

@@ -57,9 +57,12 @@ server {
         proxy_read_timeout 900s;
     }
 
-    # HAProxy health check: Jicofo's health includes Prosody and the bridges it knows.
+    # HAProxy health check. Not Jicofo's /about/health: that fails while no bridge is operational
+    # (JicofoHealthChecker: "No operational bridges available"), which with bridges.min = 0 at night would take
+    # every shard out of the edge and leave nobody to create the load that scales the bridges up. A shard is
+    # routable when nginx and Jicofo's REST answer; bridge supply is the scaler's and the alarms' business.
     location = /about/health {
-        proxy_pass ${jicofo}/about/health;
+        proxy_pass ${jicofo}/stats;
         proxy_read_timeout 10s;
     }
 

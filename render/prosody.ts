@@ -11,6 +11,8 @@ import { luaList, luaString } from "./lua";
 export interface ProsodyTurnServer {
   /** Public host name of the TURN server. */
   readonly host: string;
+  /** TURNS port of that server (TurnCluster's tlsPort). @default 5349 */
+  readonly turnsPort?: number;
 }
 
 export interface ProsodyConfigInput {
@@ -44,7 +46,7 @@ export function renderProsodyConfig(input: ProsodyConfigInput): string {
   const services = input.turnServers.flatMap((t) => [
     `  { type = "stun", host = ${luaString(t.host)}, port = ${PORTS.turn} };`,
     `  { type = "turn", host = ${luaString(t.host)}, port = ${PORTS.turn}, transport = "udp", secret = true, ttl = ${input.turnCredentialTtlSeconds}, algorithm = "turn" };`,
-    `  { type = "turns", host = ${luaString(t.host)}, port = ${PORTS.turns}, transport = "tcp", secret = true, ttl = ${input.turnCredentialTtlSeconds}, algorithm = "turn" };`,
+    `  { type = "turns", host = ${luaString(t.host)}, port = ${t.turnsPort ?? PORTS.turns}, transport = "tcp", secret = true, ttl = ${input.turnCredentialTtlSeconds}, algorithm = "turn" };`,
   ]);
   return `-- Rendered by jitsi-aws (render/prosody.ts). Do not edit on the host: changes are replaced on the next boot.
 -- The whole Prosody config of a dedicated signalling host (installed as /etc/prosody/prosody.cfg.lua).

@@ -20,6 +20,8 @@ export interface ShardBootInput {
   readonly stagingDir: string;
   /** Bash lines installing the host agent (render/agent-install.ts), or "" without one. */
   readonly agentInstall: string;
+  /** Bash lines installing the CloudWatch agent with its config from SSM (render/cloudwatch-agent.ts). */
+  readonly cloudWatchAgentInstall: string;
 }
 
 export function renderShardBootScript(i: ShardBootInput): string {
@@ -87,7 +89,9 @@ local_ip=$(imds local-ipv4)
 aws route53 change-resource-record-sets --hosted-zone-id "\${ZONE_ID}" --change-batch \\
   "{\\"Changes\\":[{\\"Action\\":\\"UPSERT\\",\\"ResourceRecordSet\\":{\\"Name\\":\\"\${SHARD_HOSTNAME}\\",\\"Type\\":\\"A\\",\\"TTL\\":30,\\"ResourceRecords\\":[{\\"Value\\":\\"\${local_ip}\\"}]}}]}"
 
-# 5. Start. New shards answer "drain" to the edge until Prosody and Jicofo are healthy (shard-agent).
+# 5. Host metrics and service logs.
+${i.cloudWatchAgentInstall}
+# 6. Start. New shards answer "drain" to the edge until Prosody and Jicofo are healthy (shard-agent).
 ${i.agentInstall}systemctl daemon-reload
 systemctl enable --now prosody jicofo nginx
 systemctl restart prosody jicofo nginx

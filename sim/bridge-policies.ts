@@ -14,7 +14,7 @@
  * Min/max come from the same stack sizing for every policy, so the comparison is about the rules.
  */
 import {
-  AsgLifecycleState, BridgeFleetState, BridgeInstance, BridgePolicy, decideBridgeCapacity,
+  AsgLifecycleState, BridgeFleetState, BridgeInstance, BridgePolicy, decideBridgeCapacity, fleetHistoryMinutes,
 } from "../functions/bridge-scaler/decide";
 import { DrainMode, Fleet } from "./fleet";
 import { SimBridge } from "./jicofo";
@@ -47,7 +47,7 @@ export function fleetState(fleet: Fleet, policy: BridgePolicy, nowS: number): Br
   return {
     desiredCapacity: fleet.desired,
     instances,
-    fleetParticipantsPerMinute: fleet.visibleFleetSeries(nowS, Math.max(30, Math.ceil(policy.scaleInStableS / 60) + 1)),
+    fleetParticipantsPerMinute: fleet.visibleFleetSeries(nowS, fleetHistoryMinutes(policy)),
     previousDaysUpcomingPeak: previous,
     lastScaleOutS: fleet.lastScaleOutS,
     lastScaleInS: fleet.lastScaleInS,
@@ -56,15 +56,15 @@ export function fleetState(fleet: Fleet, policy: BridgePolicy, nowS: number): Br
 
 function lifecycleOf(fleet: Fleet, b: SimBridge): AsgLifecycleState {
   if (b.state === "booting") return "Pending";
-  if (b.state === "serving") return "InService";
+  if (b.state === "serving" || !b.leaving) return "InService";
   // A Spot reclaim is AWS's termination, not the scaler's lifecycle hook.
   return fleet.isReclaiming(b) ? "Terminating" : "Terminating:Wait";
 }
 
 /** The shipped decide(), applied the way functions/bridge-scaler/handler.ts applies it. */
 export function defaultRunner(policy: BridgePolicy): BridgeRunner {
-  // The lifecycle hook's own timeout backs up the scaler's drain cap.
-  const drainMode: DrainMode = { releaseWhenEmpty: false, capS: policy.drainCapS + 120 };
+  // Only used if the ASG itself removes a bridge (it does not: the scaler protects every serving bridge).
+  const drainMode: DrainMode = { releaseWhenEmpty: true, capS: policy.drainCapS };
   return {
     name: "default",
     drainMode,
@@ -73,13 +73,11 @@ export function defaultRunner(policy: BridgePolicy): BridgeRunner {
       const d = decideBridgeCapacity(fleetState(fleet, policy, nowS), policy, nowS);
       const byId = new Map(fleet.live().map((b) => [b.id, b]));
       for (const id of d.protect) byId.get(id)!.protectedFromScaleIn = true;
+      for (const id of d.undrain) fleet.undrain(byId.get(id)!);
+      for (const id of d.drain) fleet.softDrain(byId.get(id)!, nowS);
       for (const id of d.unprotect) byId.get(id)!.protectedFromScaleIn = false;
-      for (const id of d.drain) fleet.drain(byId.get(id)!, nowS, drainMode);
+      for (const t of d.terminate) fleet.terminateInGroup(byId.get(t.instanceId)!, nowS);
       if (d.change === "out") fleet.setDesired(d.desiredCapacity, nowS, drainMode);
-      for (const r of d.release) {
-        const b = byId.get(r.instanceId);
-        if (b) fleet.release(b, nowS);
-      }
     },
   };
 }

@@ -39,10 +39,14 @@ export interface PolicyResult {
   readonly oracleRatio: number;
   readonly overloadedParticipantMinutes: number;
   readonly overloadedPct: number;
+  /** Overloaded participant-minutes per day of the trace. */
+  readonly overloadedMinutesByDay: readonly number[];
   readonly cutConferences: number;
   readonly faultHitConferences: number;
   readonly scalingActions: number;
   readonly recorderInstanceHours: number;
+  /** Bridge-hours spent draining (no new conferences, waiting for the last one to end); 0 for the oracle. */
+  readonly drainingBridgeHours: number;
   readonly failedRecordingStarts: number;
   readonly peakTurnAllocations: number;
   readonly timeToCapacityP50S: number;
@@ -62,6 +66,7 @@ interface RegionRun {
   bridgeSeconds: number;
   recorderSeconds: number;
   overloadedS: number;
+  overloadedByDay: number[];
   endpointS: number;
   cut: number;
   hit: number;
@@ -69,6 +74,7 @@ interface RegionRun {
   failed: number;
   episodes: number[];
   timeline: [number, number, number, number][];
+  stateMinutes?: Fleet["stateMinutes"];
 }
 
 /** Runs every requested policy on the conferences. */
@@ -111,10 +117,15 @@ function summarize(name: PolicyName, runs: RegionRun[], oracleHours: number, tur
     oracleRatio: oracleHours > 0 ? bridgeHours / oracleHours : 0,
     overloadedParticipantMinutes: sum((r) => r.overloadedS) / 60,
     overloadedPct: endpointS > 0 ? (100 * sum((r) => r.overloadedS)) / endpointS : 0,
+    overloadedMinutesByDay: runs.reduce<number[]>((acc, r) => {
+      r.overloadedByDay.forEach((v, d) => (acc[d] = (acc[d] ?? 0) + (v ?? 0) / 60));
+      return acc;
+    }, []),
     cutConferences: sum((r) => r.cut),
     faultHitConferences: sum((r) => r.hit),
     scalingActions: sum((r) => r.actions),
     recorderInstanceHours: sum((r) => r.recorderSeconds) / 3600,
+    drainingBridgeHours: sum((r) => r.stateMinutes?.draining ?? 0) / 60,
     failedRecordingStarts: sum((r) => r.failed),
     peakTurnAllocations: turnPeak,
     timeToCapacityP50S: pct(0.5),
@@ -147,6 +158,7 @@ function runOracle(w: Workload, cfg: SimConfig, endS: number): RegionRun {
     bridgeSeconds: bridges.instanceHours * 3600,
     recorderSeconds: recorders.instanceHours * 3600,
     overloadedS: 0,
+    overloadedByDay: [],
     endpointS,
     cut: 0,
     hit: 0,
@@ -235,6 +247,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
     bridgeSeconds: fleet.bridges.reduce((s, b) => s + billedSeconds(b.launchS, b.endS ?? endS), 0),
     recorderSeconds: pool.recorders.reduce((s, r) => s + billedSeconds(r.launchS, r.endS ?? endS), 0),
     overloadedS: fleet.overloadedEndpointSeconds,
+    overloadedByDay: [...fleet.overloadedByDay],
     endpointS: fleet.bridgeEndpointSeconds,
     cut: fleet.cutConferences.size,
     hit: fleet.faultHitConferences.size,
@@ -242,5 +255,6 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
     failed: pool.failedStarts,
     episodes: fleet.shortfallEpisodesS,
     timeline: fleet.timeline,
+    stateMinutes: fleet.stateMinutes,
   };
 }

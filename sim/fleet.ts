@@ -28,9 +28,13 @@ export class Fleet {
   readonly cutConferences = new Set<number>();
   readonly faultHitConferences = new Set<number>();
   overloadedEndpointSeconds = 0;
+  /** Overloaded endpoint-seconds per day of the trace (day 1 has no history to learn from). */
+  readonly overloadedByDay: number[] = [];
   bridgeEndpointSeconds = 0;
   /** Durations of episodes where demand exceeded ready capacity at Jicofo's threshold. */
   readonly shortfallEpisodesS: number[] = [];
+  /** Bridge-minutes by state and endpoints on them, sampled each minute (for tuning and docs). */
+  readonly stateMinutes = { booting: 0, serving: 0, draining: 0, servingEndpoints: 0, drainingEndpoints: 0 };
   /** Per-minute [t, load, ready capacity (participants at 0.8), billed bridges] for the chart. */
   readonly timeline: [number, number, number, number][] = [];
 
@@ -70,9 +74,9 @@ export class Fleet {
     return this.bridges.filter((b) => b.state !== "gone");
   }
 
-  /** In the group: booting or serving (draining ones have left desired capacity). */
+  /** In the group's desired capacity: booting, serving, or in a reversible drain. */
   inGroup(): SimBridge[] {
-    return this.bridges.filter((b) => b.state === "booting" || b.state === "serving");
+    return this.bridges.filter((b) => b.state === "booting" || b.state === "serving" || (b.state === "draining" && !b.leaving));
   }
 
   isReclaiming(b: SimBridge): boolean {
@@ -121,13 +125,39 @@ export class Fleet {
     this.reconcile(nowS, drain);
   }
 
-  /** Drains one bridge chosen by the scaler (TerminateInstanceInAutoScalingGroup with decrement). */
+  /** Reversible drain (JVB drain mode): no new conferences; stays in desired capacity. */
+  softDrain(b: SimBridge, nowS: number): void {
+    if (b.state !== "serving") return;
+    this.scalingActions++;
+    this.lastScaleInS = nowS;
+    b.state = "draining";
+    b.drainStartS = nowS;
+  }
+
+  /** Ends a reversible drain. */
+  undrain(b: SimBridge): void {
+    if (b.state !== "draining" || b.leaving) return;
+    this.scalingActions++;
+    b.state = "serving";
+    b.drainStartS = undefined;
+  }
+
+  /** TerminateInstanceInAutoScalingGroup(decrement) on a bridge of the group; whoever is still on it is cut. */
+  terminateInGroup(b: SimBridge, nowS: number): void {
+    if (b.state === "gone" || b.leaving) return;
+    this.scalingActions++;
+    this.desired--;
+    this.terminate(b, nowS, "scale-in");
+  }
+
+  /** Graceful shutdown of one bridge chosen by the scaler (leaves desired capacity; terminates when empty or at the cap). */
   drain(b: SimBridge, nowS: number, mode: DrainMode): void {
     if (b.state !== "serving" && b.state !== "booting") return;
     this.scalingActions++;
     this.lastScaleInS = nowS;
     this.desired--;
     if (b.state === "booting") return this.terminate(b, nowS, "scale-in");
+    b.leaving = true;
     b.state = "draining";
     b.drainStartS = nowS;
     this.drainModes.set(b, mode);
@@ -157,6 +187,7 @@ export class Fleet {
       if (victim.state === "booting") this.terminate(victim, nowS, "scale-in");
       else {
         // The terminating lifecycle hook holds it while its conferences finish (jitsi-facts.md, AWS template).
+        victim.leaving = true;
         victim.state = "draining";
         victim.drainStartS = nowS;
         this.drainModes.set(victim, drain);
@@ -214,7 +245,7 @@ export class Fleet {
 
   crash(b: SimBridge, nowS: number): void {
     if (b.state === "gone") return;
-    const wasInGroup = b.state === "booting" || b.state === "serving";
+    const wasInGroup = !b.leaving;
     this.terminate(b, nowS, "fault");
     // The ASG's health check replaces it (desired unchanged) a little later.
     if (wasInGroup) this.queue.push(nowS + this.cfg.replaceAfterS, () => this.reconcile(nowS + this.cfg.replaceAfterS, { releaseWhenEmpty: true, capS: 3600 }));
@@ -223,9 +254,13 @@ export class Fleet {
   private spotNotice(b: SimBridge, nowS: number): void {
     if (b.state === "gone") return;
     // Two minutes' notice: the bridge drains (no new conferences) and the ASG launches a replacement now.
-    const wasInGroup = b.state === "booting" || b.state === "serving";
+    const wasInGroup = !b.leaving;
     this.reclaiming.add(b);
-    if (b.state === "booting") return this.terminate(b, nowS, "fault");
+    b.leaving = true;
+    if (b.state === "booting") {
+      this.terminate(b, nowS, "fault");
+      return this.reconcile(nowS, { releaseWhenEmpty: true, capS: 3600 });
+    }
     b.state = "draining";
     b.drainStartS ??= nowS;
     if (wasInGroup) this.reconcile(nowS, { releaseWhenEmpty: true, capS: 3600 });
@@ -295,7 +330,7 @@ export class Fleet {
         this.demand -= k;
         left -= k;
         if (!b.perConf.has(conf)) set.delete(b);
-        if (b.state === "draining" && b.participants === 0 && this.drainModes.get(b)?.releaseWhenEmpty && !this.reclaiming.has(b)) this.terminate(b, nowS, "scale-in");
+        if (b.state === "draining" && b.leaving && b.participants === 0 && this.drainModes.get(b)?.releaseWhenEmpty && !this.reclaiming.has(b)) this.terminate(b, nowS, "scale-in");
       }
       if (set.size === 0) this.confBridges.delete(conf);
     }
@@ -337,15 +372,22 @@ export class Fleet {
     const dt = nowS - this.lastT;
     if (dt > 0) {
       this.overloadedEndpointSeconds += dt * this.overloaded;
+      const day = Math.floor(this.lastT / 86400);
+      this.overloadedByDay[day] = (this.overloadedByDay[day] ?? 0) + dt * this.overloaded;
       this.bridgeEndpointSeconds += dt * this.demand;
       this.lastT = nowS;
     }
   }
 
+  /** Participants the fleet serves within Jicofo's threshold: serving bridges at 0.8 plus whoever stays on draining ones. */
   private readyCapacity(): number {
     let n = 0;
-    for (const b of this.bridges) if (b.state === "serving") n++;
-    return n * this.cfg.participantsPerBridge * this.cfg.jicofoStressThreshold;
+    let onDraining = 0;
+    for (const b of this.bridges) {
+      if (b.state === "serving") n++;
+      else if (b.state === "draining") onDraining += Math.min(b.participants, this.cfg.participantsPerBridge * this.cfg.jicofoStressThreshold);
+    }
+    return n * this.cfg.participantsPerBridge * this.cfg.jicofoStressThreshold + onDraining;
   }
 
   /** Tracks episodes where demand exceeds ready capacity at Jicofo's threshold (time to capacity). */
@@ -369,13 +411,16 @@ export class Fleet {
     for (const b of this.bridges) {
       if (b.state === "gone") continue;
       billed++;
+      this.stateMinutes[b.state]++;
+      if (b.state === "serving") this.stateMinutes.servingEndpoints += b.participants;
+      if (b.state === "draining") this.stateMinutes.drainingEndpoints += b.participants;
       if (b.state === "booting") continue;
       total += b.participants;
       reporting++;
       if (gap) continue;
       let list = this.samples.get(b);
       if (!list) this.samples.set(b, (list = []));
-      list.push({ timestampS: nowS, participants: b.participants, stress: b.participants / this.cfg.participantsPerBridge });
+      list.push({ timestampS: nowS, participants: b.participants, stress: b.participants / this.cfg.participantsPerBridge, conferences: b.perConf.size });
       if (list.length > 6) list.shift();
     }
     if (!gap) {

@@ -25,12 +25,14 @@ export interface SimBridge {
   /** Join times within the recent-join window (pruned lazily). */
   recentJoins: number[];
   protectedFromScaleIn: boolean;
+  /** Removed from desired capacity (graceful shutdown, lifecycle hook, Spot reclaim); a drain without it is reversible. */
+  leaving: boolean;
   drainStartS?: number;
   endS?: number;
 }
 
 export function newBridge(id: string, az: number, launchS: number, readyS: number): SimBridge {
-  return { id, az, launchS, readyS, state: "booting", participants: 0, perConf: new Map(), recentJoins: [], protectedFromScaleIn: false };
+  return { id, az, launchS, readyS, state: "booting", participants: 0, perConf: new Map(), recentJoins: [], protectedFromScaleIn: false, leaving: false };
 }
 
 /** Stress as Jicofo ranks bridges: load plus the recent-join penalty. */

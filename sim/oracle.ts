@@ -71,7 +71,7 @@ export function bridgeNeed(load: Steps, participantsPerBridge: number, stress: n
   const per = participantsPerBridge * stress;
   const out: [number, number][] = [];
   for (const [t, l] of load) {
-    const n = Math.ceil(l / per - 1e-9);
+    const n = Math.max(0, Math.ceil(l / per - 1e-9));
     if (out.length > 0 && out[out.length - 1][1] === n) continue;
     out.push([t, n]);
   }

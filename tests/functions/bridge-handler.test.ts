@@ -1,33 +1,35 @@
 import { strict as assert } from "assert";
 import {
   AutoScalingClient,
-  CompleteLifecycleActionCommand,
   DescribeAutoScalingGroupsCommand,
   DescribeScalingActivitiesCommand,
   DescribeWarmPoolCommand,
-  RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, GetMetricDataCommand, GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
+import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { BRIDGE_METRICS, NAMESPACE } from "../../metrics/catalog";
-import { minuteSeries, previousDaysPeaks, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
-import { resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
+import { applyDecision, gatherState, minuteSeries, previousDaysPeaks, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
+import { BridgeDecision, BridgePolicy, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
+import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
 
 const NOW = 1_790_000_000; // a fixed Unix second; nothing reads the wall clock
 const MIN = Math.floor(NOW / 60) * 60;
-const asg = mockClient(AutoScalingClient);
-const cw = mockClient(CloudWatchClient);
-const clients = { asg: new AutoScalingClient({ region: "eu-central-1" }), cw: new CloudWatchClient({ region: "eu-central-1" }) };
+const clients = { asg: new AutoScalingClient({ region: "eu-central-1" }), cw: new CloudWatchClient({ region: "eu-central-1" }), ec2: new EC2Client({ region: "eu-central-1" }) };
+// Instance mocks: they cannot collide with other test files that mock the client classes.
+const asg = mockClient(clients.asg);
+const cw = mockClient(clients.cw);
+const ec2 = mockClient(clients.ec2);
 
 const CFG: ScalerConfig = {
   groupName: "jitsi-prod-eu-central-1-bridges",
-  hookName: "jitsi-prod-eu-central-1-bridges-drain",
   fleetName: "bridges",
   fleetRegion: "eu-central-1",
-  policy: resolveBridgePolicy({ minBridges: 1, maxBridges: 50, participantsPerBridge: 100, targetStress: 0.7, scaleInStress: 0.55 }),
+  // The adapter is tested against decide.ts's own defaults; scenario tests check consistency with its decision.
+  policy: resolveBridgePolicy({ minBridges: 1, maxBridges: 50 }),
   historyDays: 0,
 };
 
@@ -37,6 +39,8 @@ interface Bridge {
   protected?: boolean;
   /** Newest per-minute participants; undefined = no datapoint. */
   participants?: number;
+  /** Drain tag value (Unix seconds) when the bridge is draining. */
+  drainedAt?: number;
 }
 
 /** Wires the mocks: the group, its activities, and CloudWatch answering per query id / dimensions. */
@@ -74,8 +78,16 @@ function world(opts: { desired: number; bridges: Bridge[]; fleet: (minuteStartS:
       }),
     };
   });
-  for (const cmd of [SetDesiredCapacityCommand, SetInstanceProtectionCommand, TerminateInstanceInAutoScalingGroupCommand, CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand] as const)
-    asg.on(cmd as never).resolves({});
+  ec2.on(DescribeTagsCommand).resolves({
+    Tags: [
+      ...opts.bridges.filter((b) => b.drainedAt !== undefined).map((b) => ({ ResourceId: b.id, ResourceType: "instance" as const, Key: DRAIN_TAG, Value: String(b.drainedAt) })),
+      // Another group's bridge with the same tag: not ours, ignored.
+      { ResourceId: "i-0ffffffffffffffff", ResourceType: "instance" as const, Key: DRAIN_TAG, Value: String(NOW - 60) },
+    ],
+  });
+  ec2.on(CreateTagsCommand).resolves({});
+  ec2.on(DeleteTagsCommand).resolves({});
+  for (const cmd of [SetDesiredCapacityCommand, SetInstanceProtectionCommand, TerminateInstanceInAutoScalingGroupCommand] as const) asg.on(cmd as never).resolves({});
 }
 
 const quiet = () => undefined;
@@ -85,23 +97,45 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
   beforeEach(() => {
     asg.reset();
     cw.reset();
+    ec2.reset();
   });
 
-  it("scale-out: 200 participants on 2 bridges at target stress 0.7 → SetDesiredCapacity 3, new bridges protected", async () => {
+  it("gathers the state decide() reads: instances, launch times, fresh samples, drain tags, warm pool, fleet series, memories", async () => {
     world({
-      desired: 2,
-      bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 100 }, { id: "i-0000000000000000b", state: "InService", protected: false, participants: 100 }],
-      fleet: () => 200,
-      activities: [{ d: "Launching a new EC2 instance: i-0000000000000000b", t: LONG_AGO }],
+      desired: 4,
+      bridges: [
+        { id: "i-0000000000000000a", state: "InService", participants: 12 },
+        { id: "i-0000000000000000b", state: "InService", protected: false, participants: 2 },
+        { id: "i-0000000000000000d", state: "InService", participants: 0, drainedAt: NOW - 900 },
+        { id: "i-0000000000000000t", state: "Terminating:Wait", participants: 3 },
+        { id: "i-0000000000000000p", state: "Pending" },
+      ],
+      warm: ["i-0000000000000000w"],
+      fleet: (t) => (t === MIN - 180 ? undefined : 17),
+      activities: [
+        { d: "Launching a new EC2 instance: i-0000000000000000a", t: LONG_AGO },
+        { d: "Launching a new EC2 instance: i-0000000000000000b", t: NOW - 300 },
+        { d: "Launching a new EC2 instance into warm pool: i-0000000000000000w", t: NOW - 100 },
+        { d: "Terminating EC2 instance: i-0000000000000000x", t: NOW - 200 },
+      ],
     });
-    const { decision } = await runScaler(clients, CFG, NOW, quiet);
-    assert.equal(decision.change, "out");
-    const set = asg.commandCalls(SetDesiredCapacityCommand);
-    assert.equal(set.length, 1);
-    assert.deepEqual(set[0].args[0].input, { AutoScalingGroupName: CFG.groupName, DesiredCapacity: 3, HonorCooldown: false });
-    const prot = asg.commandCalls(SetInstanceProtectionCommand);
-    assert.deepEqual(prot.map((c) => c.args[0].input), [{ AutoScalingGroupName: CFG.groupName, InstanceIds: ["i-0000000000000000b"], ProtectedFromScaleIn: true }]);
-    assert.equal(asg.commandCalls(TerminateInstanceInAutoScalingGroupCommand).length, 0);
+    const state = await gatherState(clients, { ...CFG, historyDays: 1 }, NOW);
+    assert.equal(state.desiredCapacity, 4);
+    const byId = Object.fromEntries(state.instances.map((i) => [i.instanceId.slice(-1), i]));
+    assert.deepEqual(Object.keys(byId).sort(), ["a", "b", "d", "p", "t", "w"]);
+    assert.deepEqual(byId.a, { instanceId: "i-0000000000000000a", lifecycleState: "InService", protectedFromScaleIn: true, launchTimeS: LONG_AGO, sample: { timestampS: MIN - 60, participants: 12 }, drainStartedS: undefined });
+    assert.equal(byId.b.protectedFromScaleIn, false);
+    assert.equal(byId.d.drainStartedS, NOW - 900, "drain tag read back");
+    assert.equal(byId.t.sample?.participants, 3, "terminating bridges keep their samples");
+    assert.equal(byId.p.sample, undefined, "no metric query for a booting instance");
+    assert.equal(byId.w.lifecycleState, "Warmed:Stopped");
+    const p = CFG.policy;
+    assert.equal(state.fleetParticipantsPerMinute.length, Math.max(Math.ceil(Math.max(p.scaleInStableS, p.riseMemoryS) / 60) + 1, p.trendMinutes + 1));
+    assert.equal(state.fleetParticipantsPerMinute.at(-1), 17);
+    assert.equal(state.fleetParticipantsPerMinute.at(-2), null, "a missing minute stays null");
+    assert.deepEqual(state.previousDaysUpcomingPeak, [17]);
+    assert.equal(state.lastScaleOutS, NOW - 300, "launches into the warm pool are not scale-outs");
+    assert.equal(state.lastScaleInS, NOW - 200, "newest of drain tags and terminations");
   });
 
   it("reads only the fleet's participants metric from the catalogue: fleet Sum + one Maximum per bridge", async () => {
@@ -120,7 +154,59 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     assert.deepEqual(queries.map((q) => q.MetricStat!.Stat).sort(), ["Maximum", "Sum"]);
   });
 
-  it("scale-in: quiet fleet drains the bridge with the fewest participants (unprotect, terminate with decrement)", async () => {
+  it("applies a decision in decide.ts's order: protect (≤ 50 per call), undrain, drain, unprotect, terminate, set desired", async () => {
+    world({ desired: 0, bridges: [], fleet: () => undefined });
+    const many = Array.from({ length: 51 }, (_, i) => `i-${String(i).padStart(17, "0")}`);
+    const decision: BridgeDecision = {
+      change: "out", desiredCapacity: 7, reason: "test",
+      protect: many, undrain: ["i-0000000000000000u"], drain: ["i-0000000000000000v"], unprotect: ["i-0000000000000000z"],
+      terminate: [{ instanceId: "i-0000000000000000z", reason: "empty" }],
+      estimate: {} as BridgeDecision["estimate"],
+    };
+    // One log across both clients, in call order.
+    const calls: { name: string; input: unknown }[] = [];
+    const record = (name: string) => (input: unknown) => (calls.push({ name, input }), {});
+    asg.on(SetInstanceProtectionCommand).callsFake(record("SetInstanceProtection"));
+    asg.on(TerminateInstanceInAutoScalingGroupCommand).callsFake(record("TerminateInstanceInAutoScalingGroup"));
+    asg.on(SetDesiredCapacityCommand).callsFake(record("SetDesiredCapacity"));
+    ec2.on(CreateTagsCommand).callsFake(record("CreateTags"));
+    ec2.on(DeleteTagsCommand).callsFake(record("DeleteTags"));
+    const report = await applyDecision(clients, CFG, decision, NOW);
+    assert.deepEqual(report.errors, []);
+    assert.deepEqual(calls.map((c) => c.name), [
+      "SetInstanceProtection", "SetInstanceProtection", "DeleteTags", "CreateTags",
+      "SetInstanceProtection", "TerminateInstanceInAutoScalingGroup", "SetDesiredCapacity",
+    ]);
+    assert.deepEqual(calls.map((c) => c.input).slice(2), [
+      { Resources: ["i-0000000000000000u"], Tags: [{ Key: DRAIN_TAG }] },
+      { Resources: ["i-0000000000000000v"], Tags: [{ Key: DRAIN_TAG, Value: String(NOW) }] },
+      { AutoScalingGroupName: CFG.groupName, InstanceIds: ["i-0000000000000000z"], ProtectedFromScaleIn: false },
+      { InstanceId: "i-0000000000000000z", ShouldDecrementDesiredCapacity: true },
+      { AutoScalingGroupName: CFG.groupName, DesiredCapacity: 7, HonorCooldown: false },
+    ]);
+    assert.deepEqual((calls[0].input as { InstanceIds: string[] }).InstanceIds.length, 50);
+    // "hold" and "in" never set the desired capacity (terminations decrement it themselves).
+    asg.reset();
+    ec2.reset();
+    world({ desired: 0, bridges: [], fleet: () => undefined });
+    await applyDecision(clients, CFG, { ...decision, change: "in", protect: [] }, NOW);
+    assert.equal(asg.commandCalls(SetDesiredCapacityCommand).length, 0);
+  });
+
+  it("scale-out round: SetDesiredCapacity to what decide() asked, above the current size", async () => {
+    world({
+      desired: 2,
+      bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 100 }, { id: "i-0000000000000000b", state: "InService", participants: 100 }],
+      fleet: () => 200,
+      activities: [{ d: "Launching a new EC2 instance: i-0000000000000000b", t: LONG_AGO }],
+    });
+    const { decision } = await runScaler(clients, CFG, NOW, quiet);
+    assert.equal(decision.change, "out", decision.reason);
+    assert.ok(decision.desiredCapacity > 2);
+    assert.deepEqual(asg.commandCalls(SetDesiredCapacityCommand).map((c) => c.args[0].input.DesiredCapacity), [decision.desiredCapacity]);
+  });
+
+  it("scale-in round: the drained bridges are exactly the tagged ones; nothing terminated in the same breath", async () => {
     world({
       desired: 3,
       bridges: [
@@ -131,74 +217,56 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
       fleet: () => 30,
       activities: [{ d: "Launching a new EC2 instance: i-0000000000000000c", t: LONG_AGO }],
     });
-    const { decision } = await runScaler(clients, CFG, NOW, quiet);
+    // 30 participants on 3 bridges: over-provisioned under any headroom decide.ts's defaults may keep.
+    const policy = resolveBridgePolicy({ ...CFG.policy, headroomParticipants: 0 } as Partial<BridgePolicy>);
+    const { decision } = await runScaler(clients, { ...CFG, policy }, NOW, quiet);
     assert.equal(decision.change, "in", decision.reason);
-    assert.deepEqual(asg.commandCalls(SetInstanceProtectionCommand).map((c) => c.args[0].input), [
-      { AutoScalingGroupName: CFG.groupName, InstanceIds: ["i-0000000000000000b"], ProtectedFromScaleIn: false },
-    ]);
-    const term = asg.commandCalls(TerminateInstanceInAutoScalingGroupCommand);
-    assert.deepEqual(term.map((c) => c.args[0].input), [{ InstanceId: "i-0000000000000000b", ShouldDecrementDesiredCapacity: true }]);
-    assert.equal(asg.commandCalls(SetDesiredCapacityCommand).length, 0, "scale-in must not also set desired capacity");
-  });
-
-  it("a launch 5 minutes ago (from the activity history) blocks scale-in: the cooldown needs no state store", async () => {
-    world({
-      desired: 2,
-      bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 1 }, { id: "i-0000000000000000b", state: "InService", participants: 0 }],
-      fleet: () => 1,
-      activities: [{ d: "Launching a new EC2 instance: i-0000000000000000b", t: NOW - 300 }],
-    });
-    const { decision } = await runScaler(clients, CFG, NOW, quiet);
-    assert.equal(decision.change, "hold");
-    assert.match(decision.reason, /scaled out recently/);
+    assert.ok(decision.drain.includes("i-0000000000000000b"), "the emptiest bridge drains first");
+    assert.deepEqual(ec2.commandCalls(CreateTagsCommand).map((c) => c.args[0].input.Resources), [decision.drain]);
     assert.equal(asg.commandCalls(TerminateInstanceInAutoScalingGroupCommand).length, 0);
   });
 
-  it("draining bridges: empty one released (agent was first: tolerated), busy one heartbeated", async () => {
+  it("a drained bridge seen empty after its drain began is unprotected, then terminated decrementing desired", async () => {
     world({
-      desired: 1,
+      desired: 2,
       bridges: [
-        { id: "i-0000000000000000a", state: "InService", participants: 40 },
-        { id: "i-0000000000000000d", state: "Terminating:Wait", participants: 0 },
-        { id: "i-0000000000000000e", state: "Terminating:Wait", participants: 7 },
+        // Nobody anywhere: whatever headroom decide.ts keeps, the min of 1 is served by a.
+        { id: "i-0000000000000000a", state: "InService", participants: 0 },
+        { id: "i-0000000000000000d", state: "InService", participants: 0, drainedAt: NOW - 900 },
       ],
-      fleet: () => 47,
-      activities: [
-        { d: "Terminating EC2 instance: i-0000000000000000d", t: NOW - 900 },
-        { d: "Terminating EC2 instance: i-0000000000000000e", t: NOW - 900 },
-        { d: "Launching a new EC2 instance: i-0000000000000000a", t: LONG_AGO },
-      ],
+      fleet: () => 0,
+      activities: [{ d: "Launching a new EC2 instance: i-0000000000000000a", t: LONG_AGO }],
     });
-    asg.on(CompleteLifecycleActionCommand).rejects(Object.assign(new Error("No active Lifecycle Action found with instance ID i-0000000000000000d"), { name: "ValidationError" }));
-    const { decision, report } = await runScaler(clients, CFG, NOW, quiet);
-    assert.deepEqual(decision.release, [{ instanceId: "i-0000000000000000d", reason: "empty" }]);
-    assert.deepEqual(asg.commandCalls(CompleteLifecycleActionCommand).map((c) => c.args[0].input), [
-      { AutoScalingGroupName: CFG.groupName, LifecycleHookName: CFG.hookName, InstanceId: "i-0000000000000000d", LifecycleActionResult: "CONTINUE" },
-    ]);
-    assert.equal(report.tolerated.length, 1);
-    assert.deepEqual(asg.commandCalls(RecordLifecycleActionHeartbeatCommand).map((c) => c.args[0].input.InstanceId), ["i-0000000000000000e"]);
+    const { decision } = await runScaler(clients, CFG, NOW, quiet);
+    assert.deepEqual(decision.terminate.map((t) => t.instanceId), ["i-0000000000000000d"], decision.reason);
+    const order = asg.calls().map((c) => c.args[0].constructor.name).filter((n) => /SetInstanceProtection|TerminateInstance/.test(n));
+    assert.deepEqual(order, ["SetInstanceProtectionCommand", "TerminateInstanceInAutoScalingGroupCommand"]);
+    assert.deepEqual(asg.commandCalls(TerminateInstanceInAutoScalingGroupCommand)[0].args[0].input, { InstanceId: "i-0000000000000000d", ShouldDecrementDesiredCapacity: true });
   });
 
   it("an unexpected API failure fails the invocation (Lambda Errors metric) after the other calls were made", async () => {
-    world({
-      desired: 0,
-      bridges: [{ id: "i-0000000000000000e", state: "Terminating:Wait", participants: 7 }],
-      fleet: () => 7,
-      activities: [{ d: "Terminating EC2 instance: i-0000000000000000e", t: NOW - 600 }],
-    });
+    world({ desired: 0, bridges: [], fleet: () => undefined });
+    asg.on(SetInstanceProtectionCommand).rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
+    const decision: BridgeDecision = {
+      change: "out", desiredCapacity: 2, reason: "test", protect: ["i-0000000000000000a"], undrain: [], drain: [], unprotect: [], terminate: [],
+      estimate: {} as BridgeDecision["estimate"],
+    };
+    const report = await applyDecision(clients, CFG, decision, NOW);
+    assert.deepEqual(report.errors, ["SetInstanceProtection true i-0000000000000000a: AccessDenied: not authorized"]);
+    assert.equal(asg.commandCalls(SetDesiredCapacityCommand).length, 1, "the later call was still made");
+    // runScaler turns errors into a failed invocation.
+    world({ desired: 0, bridges: [], fleet: () => 500 });
     asg.on(SetDesiredCapacityCommand).rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
-    // min 1 with nothing serving → SetDesiredCapacity 1 fails; the heartbeat that follows is still sent.
-    await assert.rejects(runScaler(clients, CFG, NOW, quiet), /1 call\(s\) failed: SetDesiredCapacity 1: AccessDenied: not authorized/);
-    assert.equal(asg.commandCalls(RecordLifecycleActionHeartbeatCommand).length, 1);
+    await assert.rejects(runScaler(clients, CFG, NOW, quiet), /call\(s\) failed: SetDesiredCapacity \d+: AccessDenied: not authorized/);
   });
 
   it("counts warm-pool instances (DescribeWarmPool only when the group has a warm pool)", async () => {
     world({ desired: 1, bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 5 }], fleet: () => 5, warm: ["i-0000000000000000w"] });
     const { decision } = await runScaler(clients, CFG, NOW, quiet);
     assert.equal(decision.estimate.warm, 1);
-    assert.equal(decision.estimate.leadTimeS, CFG.policy.warmStartS + CFG.policy.metricDelayS + CFG.policy.scheduleS);
     asg.reset();
     cw.reset();
+    ec2.reset();
     world({ desired: 1, bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 5 }], fleet: () => 5 });
     await runScaler(clients, CFG, NOW, quiet);
     assert.equal(asg.commandCalls(DescribeWarmPoolCommand).length, 0);
@@ -222,8 +290,8 @@ describe("functions/bridge-scaler handler helpers", () => {
   });
 
   it("readScalerConfig names missing variables and bad policy fields", () => {
-    assert.throws(() => readScalerConfig({}), /missing environment: BRIDGE_GROUP_NAME, BRIDGE_HOOK_NAME, BRIDGE_FLEET_NAME, BRIDGE_FLEET_REGION/);
-    const env = { [SCALER_ENV.groupName]: "g", [SCALER_ENV.hookName]: "h", [SCALER_ENV.fleetName]: "f", [SCALER_ENV.fleetRegion]: "eu-central-1" };
+    assert.throws(() => readScalerConfig({}), /missing environment: BRIDGE_GROUP_NAME, BRIDGE_FLEET_NAME, BRIDGE_FLEET_REGION/);
+    const env = { [SCALER_ENV.groupName]: "g", [SCALER_ENV.fleetName]: "f", [SCALER_ENV.fleetRegion]: "eu-central-1" };
     assert.throws(() => readScalerConfig({ ...env, [SCALER_ENV.policy]: "{nope" }), /BRIDGE_POLICY_JSON is not JSON/);
     assert.throws(() => readScalerConfig({ ...env, [SCALER_ENV.policy]: JSON.stringify({ targetStress: 3 }) }), /targetStress must be a number from 0.05 to 1, got 3/);
     assert.throws(() => readScalerConfig({ ...env, [SCALER_ENV.historyDays]: "30" }), /BRIDGE_HISTORY_DAYS must be an integer from 0 to 14/);

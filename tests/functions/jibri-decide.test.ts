@@ -100,6 +100,11 @@ const rows: Row[] = [
     expect: [{ kind: "terminate", instanceId: "old", decrementDesired: true }],
   },
   {
+    name: "3 idle + 2 booting (demand fell): no trim yet, the idle ones are exactly the buffer",
+    pool: pool([...idleN(3), rec("b1", "booting", { launchedAt: NOW - 60, phaseSince: NOW - 60, protectedFromScaleIn: false }), rec("b2", "booting", { launchedAt: NOW - 60, phaseSince: NOW - 60, protectedFromScaleIn: false })]),
+    expect: [],
+  },
+  {
     name: "surplus idle but none idle for scaleInIdleSeconds yet: keep them",
     pool: pool(idleN(6, { phaseSince: NOW - 60 })),
     expect: [],
@@ -130,6 +135,11 @@ const rows: Row[] = [
     expect: [{ kind: "terminate", instanceId: "stuck", decrementDesired: true }, { kind: "setDesired", desired: 3 }],
   },
   {
+    name: "a recorder restarting Jibri after a recording (old launch, booting since 20 s) is coming capacity, not stuck",
+    pool: pool([...idleN(2), rec("restart", "booting", { launchedAt: NOW - 50_000, phaseSince: NOW - 20, protectedFromScaleIn: false })]),
+    expect: [],
+  },
+  {
     name: "failed recorder at MinSize: the ASG replaces it (no decrement) and it counts as coming",
     pool: pool([...idleN(2), rec("stuck", "booting", { launchedAt: NOW - 5000, phaseSince: NOW - 5000, protectedFromScaleIn: false })], { minSize: 3 }),
     expect: [{ kind: "terminate", instanceId: "stuck", decrementDesired: false }],
@@ -138,6 +148,11 @@ const rows: Row[] = [
     name: "unhealthy idle recorder is replaced; unhealthy protected one (holding a recording) is left alone",
     pool: pool([...idleN(3), rec("sick", "unhealthy", { protectedFromScaleIn: false }), rec("sick-data", "unhealthy", { protectedFromScaleIn: true })]),
     expect: [{ kind: "terminate", instanceId: "sick", decrementDesired: true }],
+  },
+  {
+    name: "unhealthy for 30 s only (a blip): not replaced yet, and not counted as capacity",
+    pool: pool([...idleN(2), rec("blip", "unhealthy", { phaseSince: NOW - 30, protectedFromScaleIn: false })]),
+    expect: [{ kind: "setDesired", desired: 4 }],
   },
   {
     name: "leaving instances are ignored",
@@ -197,6 +212,13 @@ describe("jibri-replenisher idle buffer follows the start rate", () => {
   it("starts in the future or older than the window are ignored", () => {
     assert.strictEqual(startRate([NOW + 10, NOW - 901, NOW - 5000], NOW, t), 0);
   });
+  it("calendar effect: starts seen 30 min ago in the coming lead time raise the buffer before the next burst", () => {
+    const lastHalfHour = Array.from({ length: 8 }, (_, i) => NOW - 1800 + 10 + i * 20); // a burst at the last :00
+    assert.ok(Math.abs(startRate(lastHalfHour, NOW, t) - 8 / 300) < 1e-12);
+    assert.ok(idleBufferFor(startRate(lastHalfHour, NOW, t), t) > 3);
+    const off = resolveReplenishTarget({ ...t, seasonalPeriodsSeconds: [] });
+    assert.strictEqual(startRate(lastHalfHour, NOW, off), 0);
+  });
   it("capped at maxIdle", () => {
     assert.strictEqual(idleBufferFor(10, t), 30);
   });
@@ -223,6 +245,9 @@ describe("jibri-replenisher target validation", () => {
         /maxInstances must be a whole number >= 1, got 0.5/.test(e.message) &&
         /leadTimeSeconds must be a number >= 1, got 0/.test(e.message),
     );
+  });
+  it("rejects seasonal periods outside 60..86400 s", () => {
+    assert.throws(() => resolveReplenishTarget({ seasonalPeriodsSeconds: [30] }), /seasonalPeriodsSeconds must be a list of whole seconds from 60 to 86400, got \[30\]/);
   });
   it("rejects maxIdle below idleTarget", () => {
     assert.throws(() => resolveReplenishTarget({ idleTarget: 5, maxIdle: 2 }), /maxIdle must be >= idleTarget \(5\), got 2/);

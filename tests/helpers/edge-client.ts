@@ -128,3 +128,18 @@ export function runtimeCommand(socketPath: string, command: string, timeoutMs = 
     });
   });
 }
+
+/**
+ * Waits until HAProxy's peers section has finished its own resync (`show peers` flags 0x1 and 0x2), as the host's
+ * pre-reload script does: HAProxy 2.6 hands its stick table to a reloaded process only then.
+ */
+export async function waitPeersSynced(socketPath: string, timeoutMs = 15_000): Promise<number> {
+  const start = Date.now();
+  for (let i = 0; i < 1000 && Date.now() - start < timeoutMs; i++) {
+    const first = (await runtimeCommand(socketPath, "show peers")).split("\n")[0];
+    const m = / flags=(0x[0-9a-fA-F]+)/.exec(first);
+    if (m && (Number(m[1]) & 3) === 3) return Date.now() - start;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`peers of ${socketPath} not synced after ${timeoutMs} ms`);
+}

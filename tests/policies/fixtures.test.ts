@@ -32,6 +32,12 @@ describe("policy fixtures", () => {
     assert.deepStrictEqual([...files].sort(), [...names].sort());
   });
 
+  it("docs/policies.md lists every policy in its table", () => {
+    const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "policies.md"), "utf8");
+    const listed = [...doc.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);
+    assert.deepStrictEqual(listed, ALL_POLICIES.map((p) => p.name));
+  });
+
   for (const policy of ALL_POLICIES) {
     describe(policy.name, () => {
       it("its negative fixture triggers this policy and no other", async () => {

@@ -7,8 +7,9 @@ import * as assert from "assert";
 import * as zlib from "zlib";
 import { ALL_POLICIES } from "../../policies/all";
 import { evaluate, PlanResource, resolveLevel, stackResources, checkPackConfig } from "../../policies/evaluate";
+import { secretFindings } from "../../policies/secrets";
 import { s3Encryption } from "../../policies/storage";
-import { b64, bridgeFleet, bucketSet, component, edgeProxy, group, jibriPool, lambda, launchTemplate, res, T, turnCluster } from "./fixtures/build";
+import { b64, bridgeFleet, bucketSet, component, edgeProxy, group, jibriPool, lambdaWithLogs, launchTemplate, res, T, turnCluster } from "./fixtures/build";
 
 async function fired(resources: PlanResource[], opts: Parameters<typeof evaluate>[2] = { secretsMasked: true }) {
   const r = await evaluate(ALL_POLICIES, resources, opts);
@@ -16,6 +17,27 @@ async function fired(resources: PlanResource[], opts: Parameters<typeof evaluate
 }
 
 describe("policies: input shapes", () => {
+  it("secretFindings: references to a secret pass, literal secrets do not", () => {
+    const references = [
+      "static-auth-secret=$(aws ssm get-parameter --name /jitsi/turn --with-decryption --query Parameter.Value --output text)",
+      'external_service_secret = os.getenv("TURN_SECRET")',
+      "password = ${?JVB_PASSWORD}",
+      'external_service_secret = "{{TURN_SECRET}}"',
+      "use-auth-secret",
+      "--secret-parameter /jitsi/prod/turn",
+      "token=true",
+    ];
+    for (const r of references) assert.deepStrictEqual(secretFindings(r), [], r);
+    const literals: [string, string][] = [
+      ["static-auth-secret=Zx81kq0pLr7w2mVn", "static-auth-secret is set to a literal value"],
+      ["turnserver --static-auth-secret Zx81kq0pLr7w2mVn", "static-auth-secret is set to a literal value"],
+      ['{"password": "Zx81kq0pLr7w"}', "password is set to a literal value"],
+      ["aws_access_key_id = AKIAABCDEFGHIJKLMNOP", "it contains an AWS access key id"],
+      ["-----BEGIN RSA PRIVATE KEY-----", "it contains a private key"],
+    ];
+    for (const [text, finding] of literals) assert.ok(secretFindings(text).includes(finding), `${text}: ${secretFindings(text)}`);
+  });
+
   it("reads gzip+base64 user data and finds the secret inside", async () => {
     const gz = zlib.gzipSync("#!/bin/sh\nexport JICOFO_AUTH_PASSWORD=Qm9kZXJuZTEyMzQ1\n").toString("base64");
     const v = await fired([launchTemplate("shard-lt", undefined, { userData: gz })]);
@@ -25,14 +47,14 @@ describe("policies: input shapes", () => {
   it("flags a Pulumi secret interpolated into user data or a Lambda variable (the plan shows [secret])", async () => {
     const v = await fired([
       launchTemplate("turn-lt", undefined, { userData: "[secret]" }),
-      lambda("scaler", undefined, { environment: { variables: { TURN_SECRET: "[secret]" } } }),
+      ...lambdaWithLogs("scaler", undefined, { environment: { variables: { TURN_SECRET: "[secret]" } } }),
     ]);
     assert.strictEqual(v.length, 2, v.join("\n"));
     assert.ok(v.every((m) => m.includes("no-plaintext-secrets")));
   });
 
   it("accepts a Lambda variable that names the SSM parameter of a secret", async () => {
-    assert.deepStrictEqual(await fired([lambda("scaler", undefined, { environment: { variables: { TURN_SECRET: "/jitsi/prod/turn" } } })]), []);
+    assert.deepStrictEqual(await fired(lambdaWithLogs("scaler", undefined, { environment: { variables: { TURN_SECRET: "/jitsi/prod/turn" } } })), []);
   });
 
   it("pairs a bucket with its encryption through the CLI's property dependencies", async () => {
@@ -62,6 +84,13 @@ describe("policies: input shapes", () => {
     assert.ok(v.some((m) => /AmazonS3FullAccess/.test(m)), v.join("\n"));
   });
 
+  it("an ARN whose resource part is * counts as *; a prefix-scoped ARN does not", async () => {
+    const doc = (resource: string) => [res("aws:iam/rolePolicy:RolePolicy", "p", { role: "r", policy: JSON.stringify({ Statement: [{ Effect: "Allow", Action: "ssm:GetParameter", Resource: resource }] }) })];
+    assert.strictEqual((await fired(doc("arn:aws:ssm:*:*:*"))).length, 1);
+    assert.strictEqual((await fired(doc("arn:aws:s3:::*"))).length, 1);
+    assert.deepStrictEqual(await fired(doc("arn:aws:ssm:us-east-1:123456789012:parameter/jitsi/prod/*")), []);
+  });
+
   it("reports an IAM document it cannot read instead of passing it", async () => {
     const v = await fired([res("aws:iam/rolePolicy:RolePolicy", "p", { role: "r", policy: "{not json" })]);
     assert.ok(v.some((m) => m.includes("not valid JSON")), v.join("\n"));
@@ -70,7 +99,7 @@ describe("policies: input shapes", () => {
   it("opens all traffic to the world: reported; protocol -1 on ::/0 counts as world", async () => {
     const v = await fired([res(T.sg, "open", { ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, ipv6CidrBlocks: ["::/0"] }] })]);
     assert.deepStrictEqual(v, [
-      "mandatory sg-world-ingress: all traffic is open to ::/0; only 443/tcp, 10000/udp, 3478/udp, 3478/tcp, 5349/tcp may be (policy config allowedWorldIngress).",
+      "mandatory sg-world-ingress: all traffic is open to ::/0; only 443/tcp, 10000/udp, 3478/udp, 3478/tcp, 5349/tcp, 49152-65535/udp may be (policy config allowedWorldIngress).",
     ]);
   });
 });
@@ -118,10 +147,38 @@ describe("policies: Jitsi invariants at their boundaries", () => {
     assert.deepStrictEqual(await fired(fleet(200)), ["mandatory drain-lifecycle-hook: BridgeFleet jvb: hook heartbeatTimeout 200 s does not cover the 21600 s drain."]);
   });
 
+  it("reads the drain from the hosts' user data (the drain agent's --max-drain-seconds)", async () => {
+    const fleet = (timeout: number) => {
+      const rs = bridgeFleet("jvb", undefined, { hook: { heartbeatTimeout: timeout } });
+      const lt = rs.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!;
+      lt.inputs.userData = b64("#cloud-config\nruncmd:\n  - [node, /opt/agent.js, jvb-drain, watch, --max-drain-seconds, '5400']\nExecStart=/usr/bin/node agent.js jvb-drain watch --max-drain-seconds 5400\n");
+      return rs;
+    };
+    assert.deepStrictEqual(await fired(fleet(5700)), []);
+    assert.deepStrictEqual(await fired(fleet(3900)), ["mandatory drain-lifecycle-hook: BridgeFleet jvb: hook heartbeatTimeout 3900 s does not cover the 5400 s drain."]);
+  });
+
+  it("reads a Jibri's termination cap (--termination-cap-s) as its drain: above 7200 s heartbeats must reach it", async () => {
+    const pool = (timeout: number) => {
+      const rs = jibriPool("jibri");
+      const lt = rs.find((r) => r.type === "aws:ec2/launchTemplate:LaunchTemplate")!;
+      lt.inputs.userData = b64("#cloud-config\nwrite_files:\n  - content: ExecStart=/usr/bin/node agent.js jibri-status --termination-cap-s 18000\n");
+      rs.find((r) => r.type === "aws:autoscaling/lifecycleHook:LifecycleHook")!.inputs.heartbeatTimeout = timeout;
+      return rs;
+    };
+    assert.deepStrictEqual(await fired(pool(3600)), []);
+    assert.deepStrictEqual(await fired(pool(120)), ["mandatory drain-lifecycle-hook: JibriPool jibri: hook heartbeatTimeout 120 s does not cover the 18000 s drain."]);
+  });
+
   it("a group without any terminating hook is reported; a launching hook does not count", async () => {
     const rs = bridgeFleet("jvb", undefined, { hook: { lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING" } });
     const v = await fired(rs);
     assert.deepStrictEqual(v, ["mandatory drain-lifecycle-hook: BridgeFleet jvb: group jvb-asg has no EC2_INSTANCE_TERMINATING lifecycle hook, so scale-in cuts live conferences."]);
+  });
+
+  it("still finds a component known only through its children's parent URNs (engine without component resources)", async () => {
+    const rs = bridgeFleet("jvb", undefined, { hook: { heartbeatTimeout: 600 } }).filter((r) => r.type !== T.bridges);
+    assert.deepStrictEqual(await fired(rs), ["mandatory drain-lifecycle-hook: BridgeFleet jvb: hook heartbeatTimeout 600 s does not cover the 3600 s drain."]);
   });
 
   it("accepts a hook given inline as the group's initialLifecycleHooks", async () => {

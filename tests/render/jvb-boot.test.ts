@@ -2,8 +2,10 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { renderAgentInstall } from "../../render/agent-install";
 import { JVB_ENV_FILE, JVB_UNITS, JvbBootInput, renderJvbBootScript, renderJvbEnvScript, renderJvbUnits } from "../../render/jvb-boot";
 import { JvbConfInput, renderJvbConf } from "../../render/jvb-conf";
+import { execFileSync } from "child_process";
 import { requireBinary, run } from "../helpers/env";
 import { parseHoconObject } from "./jvb-reference-keys";
 
@@ -15,7 +17,8 @@ const BOOT: JvbBootInput = {
     { id: "us-east-1-s1", passwordParameter: "/jitsi/prod/us-east-1/us-east-1-s1/jvb", parameterRegion: "us-east-1" },
   ],
   stagingDir: "/etc/jitsi-aws/staged",
-  agentCommand: "/usr/local/bin/jitsi-aws-agent",
+  agentInstall: renderAgentInstall({ bucket: "jitsi-prod-artifacts", key: "agents/0123456789abcdef/agent.js", region: "eu-central-1" }),
+  fleetName: "bridges",
   groupName: "jitsi-prod-eu-central-1-bridges",
   lifecycleHookName: "drain",
   maxDrainSeconds: 3600,
@@ -34,6 +37,20 @@ const CONF: JvbConfInput = {
   loadMeasurement: "cpu-usage",
 };
 
+/** Runs <dir>/jvb-env.sh with <dir>/bin first on PATH, so curl and aws are the fakes (never the real IMDS). */
+function runWithFakes(dir: string): void {
+  execFileSync("bash", [path.join(dir, "jvb-env.sh")], {
+    env: { ...process.env, PATH: `${path.join(dir, "bin")}:${process.env.PATH}` },
+    timeout: 20_000,
+    stdio: ["ignore", "pipe", "pipe"],
+    encoding: "utf8",
+  });
+}
+
+function explain(e: unknown): never {
+  throw new Error(`${(e as Error).message}\n${(e as { stderr?: string }).stderr ?? ""}`);
+}
+
 describe("render/jvb-boot", () => {
   it("boot and env scripts pass shellcheck", function () {
     const shellcheck = requireBinary(this, "shellcheck");
@@ -44,7 +61,7 @@ describe("render/jvb-boot", () => {
         run(shellcheck, ["-s", "bash", "-S", "style", path.join(dir, name)]);
       }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -56,7 +73,7 @@ describe("render/jvb-boot", () => {
       fs.mkdirSync(bin);
       // curl: IMDSv2 token, then metadata answers only with the token header (like an httpTokens=required instance).
       fs.writeFileSync(path.join(bin, "curl"), `#!/bin/bash
-url="\${*: -1}"
+for a in "$@"; do case "$a" in http*) url="$a" ;; esac; done
 case "$url" in
   */latest/api/token) echo -n tok ;;
   */meta-data/instance-id) [[ "$*" == *"X-aws-ec2-metadata-token: tok"* ]] && echo -n i-0abc1234def567890 ;;
@@ -74,7 +91,11 @@ echo "pw-$(basename "$(dirname "$name")")"
       const envFile = path.join(dir, "jvb.env");
       const script = renderJvbEnvScript(BOOT).replace(/\/run\/jitsi-aws\/jvb\.env/g, envFile).replace(/\/run\/jitsi-aws/g, dir);
       fs.writeFileSync(path.join(dir, "jvb-env.sh"), script);
-      run("bash", [path.join(dir, "jvb-env.sh")], { timeoutMs: 20_000 });
+      try {
+        runWithFakes(dir);
+      } catch (e) {
+        explain(e);
+      }
       const env = Object.fromEntries(fs.readFileSync(envFile, "utf8").trim().split("\n").map((l) => l.split("=", 2) as [string, string]));
       assert.deepEqual(env, {
         JVB_INSTANCE_ID: "i-0abc1234def567890",
@@ -100,7 +121,7 @@ echo "pw-$(basename "$(dirname "$name")")"
         for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
       }
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
@@ -116,22 +137,28 @@ echo "pw-$(basename "$(dirname "$name")")"
       const envFile = path.join(dir, "jvb.env");
       const script = renderJvbEnvScript(BOOT).replace(/\/run\/jitsi-aws\/jvb\.env/g, envFile).replace(/\/run\/jitsi-aws/g, dir);
       fs.writeFileSync(path.join(dir, "jvb-env.sh"), script);
-      assert.throws(() => run("bash", [path.join(dir, "jvb-env.sh")], { timeoutMs: 20_000 }), /cannot read SSM parameter/);
+      assert.throws(() => runWithFakes(dir), (e: Error & { stderr?: string }) => /cannot read SSM parameter/.test(String(e.stderr)));
       assert.ok(!fs.existsSync(envFile));
     } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+      if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 
-  it("units: env before the bridge (waiting out the warm pool), env file on tmpfs, drain watcher with the group and hook", () => {
+  it("units: env before the bridge (waiting out the warm pool), env file on tmpfs, drain watcher and publisher on the agent", () => {
     const u = renderJvbUnits(BOOT);
-    assert.match(u[JVB_UNITS.env], /ExecStartPre=\/usr\/local\/bin\/jitsi-aws-agent jvb-drain await-in-service/);
+    assert.match(u[JVB_UNITS.env], /ExecStartPre=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain await-in-service/);
     assert.match(u[JVB_UNITS.env], /RequiredBy=jitsi-videobridge2.service/);
-    assert.match(u["jitsi-videobridge2-jitsi-aws.conf"], new RegExp(`EnvironmentFile=${JVB_ENV_FILE.replace(/\//g, "\\/")}`));
+    assert.match(u[JVB_UNITS.bridgeDropIn], new RegExp(`EnvironmentFile=${JVB_ENV_FILE.replace(/\//g, "\\/")}`));
+    assert.match(u[JVB_UNITS.bridgeDropIn], /Requires=jitsi-aws-jvb-env.service/);
     assert.match(
       u[JVB_UNITS.drain],
-      /ExecStart=\/usr\/local\/bin\/jitsi-aws-agent jvb-drain watch --group jitsi-prod-eu-central-1-bridges --hook drain --region eu-central-1 --max-drain-seconds 3600 --heartbeat-seconds 300/,
+      /ExecStart=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain watch --group jitsi-prod-eu-central-1-bridges --hook drain --region eu-central-1 --max-drain-seconds 3600 --heartbeat-seconds 300/,
     );
+    assert.match(u[JVB_UNITS.metrics], /agent.js publish-metrics --region eu-central-1 --sources jvb --fleet bridges/);
+    // boot.sh enables exactly the units cloud-init writes.
+    const boot = renderJvbBootScript(BOOT);
+    for (const unit of [JVB_UNITS.env, JVB_UNITS.drain, JVB_UNITS.metrics]) assert.ok(boot.includes(unit), `${unit} not enabled`);
+    assert.match(boot, /aws s3 cp --region 'eu-central-1' 's3:\/\/jitsi-prod-artifacts\/agents\/0123456789abcdef\/agent.js' \/opt\/jitsi-aws\/agent.js/);
     assert.throws(() => renderJvbUnits({ ...BOOT, groupName: "bad name", shards: [] }), (e: Error) => /groupName/.test(e.message) && /shards: must list/.test(e.message));
   });
 });

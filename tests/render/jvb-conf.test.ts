@@ -67,10 +67,11 @@ describe("render/jvb-conf", () => {
     await assert.rejects(parseOnHost(text, partial), /JVB_XMPP_PASSWORD_SHARD_B/);
   });
 
-  it("opens the REST API (colibri + shutdown) on loopback only and advertises the public address via a static mapping", async () => {
+  it("opens the REST API (colibri, shutdown, drain) on loopback only and advertises the public address via a static mapping", async () => {
     const conf = (await parseOnHost(renderJvbConf(INPUT))) as any;
     assert.equal(conf.videobridge.apis.rest.enabled, true);
     assert.equal(conf.videobridge.rest.shutdown.enabled, true);
+    assert.equal(conf.videobridge.rest.drain.enabled, true);
     assert.equal(conf.videobridge["http-servers"].private.host, "127.0.0.1");
     assert.equal(conf.videobridge.shutdown["graceful-shutdown-max-duration"], "3600 seconds");
     assert.equal(conf.videobridge.websockets["server-id"], "10.20.1.77");

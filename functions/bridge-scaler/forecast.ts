@@ -1,0 +1,88 @@
+/**
+ * Forecasts for the bridge scaler (pure): the fleet total one lead time ahead, learned from the per-minute series
+ * (current growth, the seasonal rise of the half-hour cycle, a remembered surge) and from previous days.
+ * decide.ts re-exports everything here; the types come from decide.ts.
+ */
+import type { BridgeFleetState, BridgePolicy } from "./decide";
+
+/** Median of a non-empty list. */
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * The biggest rise of the fleet total within `leadS` seen in the last `memoryS` of the per-minute series: a surge
+ * that happened recently (a top-of-the-hour crowd) is expected again, learned from the data, not from a clock.
+ */
+export function recentRise(series: readonly (number | null)[], leadS: number, memoryS: number): number {
+  const k = Math.max(1, Math.ceil(leadS / 60));
+  const from = Math.max(0, series.length - 1 - Math.ceil(memoryS / 60));
+  let rise = 0;
+  for (let i = from + k; i < series.length; i++) {
+    const a = series[i - k];
+    const b = series[i];
+    if (a !== null && b !== null && a !== undefined && b !== undefined) rise = Math.max(rise, b - a);
+  }
+  return rise;
+}
+
+/**
+ * What happened right after this phase of the cycle in the previous `cycles` periods (a seasonal naive forecast):
+ * the biggest relative rise within `leadS` after the same point one, two, … periods ago, applied to the latest
+ * total. Meetings start on a half-hour grid, so crowds recur with that period; the period is a policy number,
+ * the surges themselves are learned from the series. `floor` keeps tiny night loads from giving huge ratios.
+ */
+export function seasonalRise(series: readonly (number | null)[], leadS: number, periodS: number, cycles: number, floor: number): number {
+  const last = series.length > 0 ? series[series.length - 1] : null;
+  if (periodS <= 0 || last === null || last === undefined) return 0;
+  const p = Math.round(periodS / 60);
+  const k = Math.max(1, Math.ceil(leadS / 60));
+  const end = series.length - 1;
+  let ratio = 0;
+  for (let c = 1; c <= cycles; c++) {
+    const i0 = end - c * p;
+    if (i0 < 0 || i0 + k > end) continue;
+    const a = series[i0];
+    if (a === null || a === undefined) continue;
+    for (let i = i0 + 1; i <= i0 + k; i++) {
+      const b = series[i];
+      if (b !== null && b !== undefined) ratio = Math.max(ratio, (b - a) / Math.max(a, floor));
+    }
+  }
+  return ratio * Math.max(last, floor);
+}
+
+/** What the fleet total may reach `leadS` ahead. */
+export interface Forecast {
+  /**
+   * Latest total plus the larger of its current growth (over `trendMinutes`, projected over the lead) and the
+   * seasonal rise; or the previous days' upcoming peak if higher.
+   */
+  readonly expected: number;
+  /** Latest total plus the biggest rise within such a lead seen in the last `riseMemoryS` (a surge that may repeat). */
+  readonly surge: number;
+}
+
+/** Forecast of fleet participants `leadS` ahead; undefined when the newest minute is missing. */
+export function forecastParticipants(state: BridgeFleetState, policy: BridgePolicy, leadS: number): Forecast | undefined {
+  const series = state.fleetParticipantsPerMinute;
+  const last = series.length > 0 ? series[series.length - 1] : null;
+  if (last === null || last === undefined) return undefined;
+  const k = Math.min(policy.trendMinutes, series.length - 1);
+  const before = k > 0 ? series[series.length - 1 - k] : null;
+  const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * (leadS / 60) : 0;
+  const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress);
+  const history = state.previousDaysUpcomingPeak.length > 0 ? policy.profileWeight * median(state.previousDaysUpcomingPeak) : 0;
+  // Headroom only while someone is on a bridge, so an idle fleet can still go to zero at night (minBridges 0).
+  const headroom = last > 0 ? policy.headroomParticipants : 0;
+  return { expected: Math.max(last + Math.max(growth, seasonal, headroom), history), surge: last + recentRise(series, leadS, policy.riseMemoryS) };
+}
+
+/** Minutes of per-minute fleet totals the handler must read for {@link BridgeFleetState.fleetParticipantsPerMinute}. */
+export function fleetHistoryMinutes(policy: BridgePolicy): number {
+  const lead = Math.ceil((policy.bootS + policy.metricDelayS + policy.scheduleS) / 60);
+  return Math.max(Math.ceil(policy.scaleInStableS / 60), Math.ceil(policy.riseMemoryS / 60) + lead, policy.trendMinutes, Math.round(policy.seasonalPeriodS / 60) * policy.seasonalCycles) + 1;
+}
+

@@ -1,0 +1,306 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeScalingActivitiesCommand, SetDesiredCapacityCommand, SetInstanceProtectionCommand } from "@aws-sdk/client-auto-scaling";
+import { CloudWatchClient, GetMetricDataCommand } from "@aws-sdk/client-cloudwatch";
+import { DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
+import { resolveBridgeFleetArgs } from "../../components/bridge-fleet";
+import { shardEndpoint } from "../../config/naming";
+import { bridgeScalerBundleIncludePath } from "../../functions/bridge-scaler/bundle";
+import { scalerCallback } from "../../functions/bridge-scaler/index";
+import { SCALER_ENV } from "../../functions/bridge-scaler/handler";
+import { requireBinary, requireShared, run } from "../helpers/env";
+import { leafPaths, parseHoconObject, referenceKeySet, unknownPaths } from "../render/jvb-reference-keys";
+import { prodFiles, prodPlan } from "../helpers/prod-plan";
+import { PlannedResource } from "../../tools/plan/run";
+
+const REGIONS = ["us-east-1", "eu-west-1"];
+const ONE_MB = 1024 * 1024;
+
+type Inputs = Record<string, any>;
+const inputs = (r: PlannedResource) => r.inputs as Inputs;
+
+/** Resources of the prod plan under one region's BridgeFleet (by name prefix). */
+async function fleetResources(region: string): Promise<PlannedResource[]> {
+  return (await prodPlan()).resources.filter((r) => r.name.startsWith(`${region}-bridges`));
+}
+function one(rs: PlannedResource[], type: string, suffix = ""): PlannedResource {
+  const found = rs.filter((r) => r.type === type && r.name.endsWith(suffix));
+  assert.equal(found.length, 1, `expected one ${type} *${suffix}, found ${found.map((f) => f.name).join(", ")}`);
+  return found[0];
+}
+function statements(policyJson: string): { Sid?: string; Action: string | string[]; Resource: string | string[]; Condition?: Record<string, unknown> }[] {
+  return JSON.parse(policyJson).Statement;
+}
+const list = (v: string | string[]) => (Array.isArray(v) ? v : [v]);
+
+const BASE = {
+  deployment: "prod",
+  region: "eu-west-1",
+  domain: "meet.example.com",
+  vpcId: "vpc-1",
+  subnetIds: ["subnet-a", "subnet-b"],
+  shards: [shardEndpoint("prod", "eu-west-1", "eu-west-1-s1")],
+  xmppDestinationCidrs: ["10.20.0.0/16"],
+  agent: { bucket: "b", key: "agents/0/agent.js", objectArn: "arn:aws:s3:::b/agents/0/agent.js" },
+};
+
+describe("components/bridge-fleet: arguments", () => {
+  it("resolves defaults in one place; the hook alone covers the drain; heartbeats stay below the hook timeout", () => {
+    const a = resolveBridgeFleetArgs(BASE);
+    assert.equal(a.instanceType, "c5.xlarge");
+    assert.deepEqual([a.minBridges, a.maxBridges, a.maxDrainSeconds], [1, 10, 3600]);
+    assert.equal(a.hookTimeoutSeconds, 3900);
+    assert.ok(a.heartbeatSeconds < a.hookTimeoutSeconds);
+    const long = resolveBridgeFleetArgs({ ...BASE, maxDrainSeconds: 6 * 3600 });
+    assert.equal(long.hookTimeoutSeconds, 7200, "AWS caps the heartbeat timeout at 7200 s; heartbeats extend it");
+    assert.deepEqual(resolveBridgeFleetArgs({ ...BASE, spot: true }).spotInstanceTypes, ["c5.xlarge", "c5a.xlarge", "c6i.xlarge", "c6a.xlarge"]);
+  });
+
+  it("rejects warm pool + Spot (and every other bad field) together, naming each", () => {
+    try {
+      resolveBridgeFleetArgs({ ...BASE, warmPool: true, spot: true, minBridges: 5, maxBridges: 2, maxDrainSeconds: 10, shards: [], scalingPolicy: { targetStress: 2 } });
+      assert.fail("should throw");
+    } catch (e) {
+      const errors = (e as { errors?: { propertyPath: string; reason: string }[] }).errors ?? [];
+      assert.deepEqual(errors.map((x) => x.propertyPath).sort(), ["maxDrainSeconds", "minBridges", "scalingPolicy.targetStress", "shards", "warmPool"]);
+      assert.match(errors.find((x) => x.propertyPath === "warmPool")!.reason, /cannot be combined with spot/);
+    }
+  });
+});
+
+describe("components/bridge-fleet: prod plan", function () {
+  this.timeout(120_000);
+
+  it("per region: group across the region's subnets, launch template (IMDSv2, encrypted gp3, public IP), hook, scaler, schedule", async () => {
+    const plan = await prodPlan();
+    for (const region of REGIONS) {
+      const rs = await fleetResources(region);
+      const asg = inputs(one(rs, "aws:autoscaling/group:Group"));
+      const regionCfg = plan.config.regions.find((r) => r.name === region)!;
+      assert.equal(asg.name, `prod-${region}-bridges`);
+      assert.equal(asg.vpcZoneIdentifiers.length, regionCfg.azCount, "one subnet per AZ of the region");
+      assert.deepEqual([asg.minSize, asg.maxSize, asg.desiredCapacity], [regionCfg.bridges.min, regionCfg.bridges.max, regionCfg.bridges.min]);
+      assert.equal(asg.protectFromScaleIn, true);
+      const lt = inputs(one(rs, "aws:ec2/launchTemplate:LaunchTemplate"));
+      assert.equal(lt.metadataOptions.httpTokens, "required");
+      assert.equal(lt.blockDeviceMappings[0].ebs.encrypted, "true");
+      assert.equal(lt.blockDeviceMappings[0].ebs.volumeType, "gp3");
+      assert.equal(lt.networkInterfaces[0].associatePublicIpAddress, "true");
+      assert.equal(lt.instanceType, regionCfg.bridges.instanceType);
+      const hook = inputs(one(rs, "aws:autoscaling/lifecycleHook:LifecycleHook"));
+      assert.equal(hook.lifecycleTransition, "autoscaling:EC2_INSTANCE_TERMINATING");
+      assert.ok(hook.heartbeatTimeout >= 30 && hook.heartbeatTimeout <= 7200);
+      assert.ok(hook.heartbeatTimeout >= regionCfg.bridges.maxDrainSeconds, "the hook alone covers the drain");
+      const fn = inputs(one(rs, "aws:lambda/function:Function"));
+      assert.equal(fn.runtime, "nodejs22.x");
+      assert.equal(fn.timeout, 50);
+      assert.equal(fn.reservedConcurrentExecutions, 1);
+      assert.equal(fn.environment.variables[SCALER_ENV.groupName], asg.name);
+      assert.equal(JSON.parse(fn.environment.variables[SCALER_ENV.policy]).maxBridges, regionCfg.bridges.max);
+      assert.equal(inputs(one(rs, "aws:cloudwatch/eventRule:EventRule")).scheduleExpression, "rate(1 minute)");
+      assert.equal(inputs(one(rs, "aws:lambda/permission:Permission")).principal, "events.amazonaws.com");
+      one(rs, "aws:cloudwatch/eventTarget:EventTarget");
+    }
+  });
+
+  it("warm pool in us-east-1, Spot mixed instances in eu-west-1 (never both)", async () => {
+    const us = inputs(one(await fleetResources("us-east-1"), "aws:autoscaling/group:Group"));
+    assert.equal(us.warmPool.poolState, "Stopped");
+    assert.equal(us.mixedInstancesPolicy, undefined);
+    const eu = inputs(one(await fleetResources("eu-west-1"), "aws:autoscaling/group:Group"));
+    assert.equal(eu.warmPool, undefined);
+    assert.equal(eu.mixedInstancesPolicy.instancesDistribution.spotAllocationStrategy, "price-capacity-optimized");
+    assert.equal(eu.capacityRebalance, true);
+  });
+
+  it("security group: only UDP 10000 open to the world; colibri-ws only from security groups; XMPP out only to the VPCs", async () => {
+    for (const region of REGIONS) {
+      const rs = await fleetResources(region);
+      const ingress = rs.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map(inputs);
+      const world = ingress.filter((r) => r.cidrIpv4 === "0.0.0.0/0");
+      assert.deepEqual(world.map((r) => [r.ipProtocol, r.fromPort, r.toPort]), [["udp", 10000, 10000]]);
+      assert.ok(ingress.filter((r) => r.fromPort === 9090).every((r) => r.referencedSecurityGroupId && !r.cidrIpv4));
+      const xmpp = rs.filter((r) => r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map(inputs).filter((r) => r.fromPort === 5222);
+      assert.deepEqual(xmpp.map((r) => r.cidrIpv4).sort(), ["10.10.0.0/16", "10.20.0.0/16"]);
+    }
+  });
+
+  it("IAM: the bridge role reads only its shards' jvb passwords and completes lifecycle actions only on its own group", async () => {
+    const rs = await fleetResources("eu-west-1");
+    const role = statements(inputs(one(rs, "aws:iam/rolePolicy:RolePolicy", "bridges-policy")).policy);
+    const ssm = role.find((s) => list(s.Action).includes("ssm:GetParameter"))!;
+    assert.deepEqual(list(ssm.Resource).sort(), [
+      "arn:aws:ssm:eu-west-1:123456789012:parameter/jitsi/prod/eu-west-1/eu-west-1-s1/jvb",
+      "arn:aws:ssm:us-east-1:123456789012:parameter/jitsi/prod/us-east-1/us-east-1-s1/jvb",
+      "arn:aws:ssm:us-east-1:123456789012:parameter/jitsi/prod/us-east-1/us-east-1-s2/jvb",
+    ]);
+    const lifecycle = role.find((s) => list(s.Action).includes("autoscaling:CompleteLifecycleAction"))!;
+    assert.deepEqual(list(lifecycle.Resource), ["arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:*:autoScalingGroupName/prod-eu-west-1-bridges"]);
+  });
+
+  it("IAM: the scaler may scale only its group's ARN, tag only its group's instances with the drain tag; '*' only for Describe*/GetMetricData", async () => {
+    const rs = await fleetResources("eu-west-1");
+    const asg = (await prodPlan()).resources.find((r) => r.type === "aws:autoscaling/group:Group" && r.name === "eu-west-1-bridges-asg")!;
+    const st = statements(inputs(one(rs, "aws:iam/rolePolicy:RolePolicy", "scaler-policy")).policy);
+    for (const s of st) for (const a of list(s.Action)) assert.ok(!a.includes("*"), `wildcard action ${a}`);
+    const scale = st.find((s) => list(s.Action).includes("autoscaling:SetDesiredCapacity"))!;
+    assert.match(String(scale.Resource), /^arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:[0-9a-f-]+:autoScalingGroupName\/prod-eu-west-1-bridges$/);
+    assert.ok(inputs(asg).name === "prod-eu-west-1-bridges");
+    const tags = st.find((s) => list(s.Action).includes("ec2:CreateTags"))!;
+    assert.deepEqual(tags.Condition, {
+      StringEquals: { "aws:ResourceTag/aws:autoscaling:groupName": "prod-eu-west-1-bridges" },
+      "ForAllValues:StringEquals": { "aws:TagKeys": ["jitsi:drain-started"] },
+    });
+    const star = st.filter((s) => list(s.Resource).includes("*")).flatMap((s) => list(s.Action)).sort();
+    assert.deepEqual(star, ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeWarmPool", "cloudwatch:GetMetricData", "ec2:DescribeTags"]);
+  });
+
+  it("each Lambda archive holds only the callback and the handler bundle, well under 1 MB", async () => {
+    for (const region of REGIONS) {
+      const code = inputs(one(await fleetResources(region), "aws:lambda/function:Function")).code["[archive]"];
+      assert.ok(code.bytes <= ONE_MB, `${code.bytes} bytes`);
+      assert.equal(code.files, 2, "__index.js + the bundle; no node_modules package");
+      assert.ok(code.bytes < 100 * 1024, `${code.bytes} bytes: an SDK or a dependency slipped in`);
+    }
+  });
+
+  it("renders jvb.conf, the boot files and valid cloud-config user data under files/<region>/<fleet>/", async function () {
+    const plan = await prodPlan();
+    for (const region of REGIONS) {
+      const files = plan.files.filter((f) => f.region === region && f.component === `${region}-bridges`).map((f) => f.path).sort();
+      for (const f of ["jvb.conf", "boot.sh", "jvb-env.sh", "user-data.yaml", "jitsi-aws-jvb-drain.service", "jitsi-aws-metrics.service", "jitsi-aws-jvb-env.service"])
+        assert.ok(files.includes(f), `${region}: ${f} missing (have ${files.join(", ")})`);
+    }
+    const userData = (await prodFiles("user-data.yaml")).filter((f) => f.component.endsWith("-bridges"));
+    assert.equal(userData.length, 2);
+    for (const u of userData) assert.ok(Buffer.byteLength(u.content) < 64 * 1024);
+    const cloudInit = requireBinary(this, "cloud-init");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bridge-ud-"));
+    try {
+      for (const u of userData) {
+        const file = path.join(dir, `${u.region}.yaml`);
+        fs.writeFileSync(file, u.content);
+        run(cloudInit, ["schema", "--config-file", file], { timeoutMs: 60_000 });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("components/bridge-fleet: the prod plan's jvb.conf", function () {
+  this.timeout(120_000);
+  it("each region's bridges join every shard of the deployment (local and peer) as themselves, with upstream keys only", async function () {
+    const dir = requireShared(this, "reference", "jitsi-upstream");
+    const ref = (f: string) => path.join(dir, f);
+    const known = await referenceKeySet([
+      { path: ref("jitsi-videobridge--jvb-src-main-resources-reference.conf") },
+      { path: ref("jitsi-videobridge--jvb-src-main-resources-application.conf"), appendTo: ref("jitsi-videobridge--jvb-src-main-resources-reference.conf") },
+      { path: ref("ice4j--src-main-resources-reference.conf") },
+    ]);
+    const plan = await prodPlan();
+    const allShards = plan.config.regions.flatMap((r) => Array.from({ length: r.shards }, (_, i) => `${r.name}-s${i + 1}`)).sort();
+    for (const region of REGIONS) {
+      const text = plan.files.find((f) => f.region === region && f.component === `${region}-bridges` && f.path === "jvb.conf")!.content;
+      const env: Record<string, string> = { JVB_INSTANCE_ID: "i-0abc", JVB_LOCAL_IPV4: "10.0.0.5", JVB_PUBLIC_IPV4: "203.0.113.5" };
+      for (const id of allShards) env[`JVB_XMPP_PASSWORD_${id.toUpperCase().replace(/-/g, "_")}`] = `pw-${id}`;
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      let conf: any;
+      try {
+        conf = await parseHoconObject(text);
+      } finally {
+        for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+      }
+      const configs = conf.videobridge.apis["xmpp-client"].configs;
+      assert.deepEqual(Object.keys(configs).sort(), allShards);
+      for (const id of allShards) assert.equal(configs[id].password, `pw-${id}`);
+      assert.equal(conf.videobridge.relay.region, region);
+      const fields = ["hostname", "domain", "username", "password", "muc_jids", "muc_nickname", "disable_certificate_verification", "iq_handler_mode"];
+      assert.deepEqual(unknownPaths(leafPaths(conf), known, { "videobridge.apis.xmpp-client.configs": fields }), []);
+    }
+  });
+});
+
+describe("functions/bridge-scaler: the shipped archive runs", function () {
+  this.timeout(60_000);
+  // The bundled handler creates its own clients: mock the classes, only while this suite runs.
+  let asg: AwsClientStub<AutoScalingClient>;
+  let cw: AwsClientStub<CloudWatchClient>;
+  let ec2: AwsClientStub<EC2Client>;
+  let dir: string;
+  const savedEnv = { ...process.env };
+
+  before(() => {
+    asg = mockClient(AutoScalingClient);
+    cw = mockClient(CloudWatchClient);
+    ec2 = mockClient(EC2Client);
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "bridge-lambda-"));
+  });
+  after(() => {
+    asg.restore();
+    cw.restore();
+    ec2.restore();
+    for (const k of Object.keys(process.env)) if (!(k in savedEnv)) delete process.env[k];
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the serialized callback + bundle, laid out as /var/task, make one scaling round against a mocked SDK", async () => {
+    const pulumi = await import("@pulumi/pulumi");
+    const include = bridgeScalerBundleIncludePath();
+    const serialized = await pulumi.runtime.serializeFunction(scalerCallback(`./${include}`));
+    const task = path.join(dir, "task");
+    fs.mkdirSync(path.dirname(path.join(task, include)), { recursive: true });
+    fs.writeFileSync(path.join(task, "__index.js"), serialized.text);
+    fs.copyFileSync(path.resolve(include), path.join(task, include));
+    // The Lambda runtime provides the AWS SDK v3; here it resolves to the project's (mocked) copy.
+    fs.mkdirSync(path.join(task, "node_modules"), { recursive: true });
+    fs.symlinkSync(path.resolve("node_modules", "@aws-sdk"), path.join(task, "node_modules", "@aws-sdk"));
+
+    const now = Math.floor(Date.now() / 1000);
+    asg.on(DescribeAutoScalingGroupsCommand).resolves({
+      AutoScalingGroups: [{ AutoScalingGroupName: "g", MinSize: 0, MaxSize: 10, DesiredCapacity: 0, DefaultCooldown: 0, AvailabilityZones: [], HealthCheckType: "EC2", CreatedTime: new Date(0), Instances: [] }],
+    });
+    asg.on(DescribeScalingActivitiesCommand).resolves({ Activities: [] });
+    asg.on(SetDesiredCapacityCommand).resolves({});
+    asg.on(SetInstanceProtectionCommand).resolves({});
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [] });
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: "fleet", Timestamps: [new Date((Math.floor(now / 60) * 60 - 120) * 1000)], Values: [150], StatusCode: "Complete" }] });
+    Object.assign(process.env, {
+      [SCALER_ENV.groupName]: "g",
+      [SCALER_ENV.fleetName]: "eu-west-1-bridges",
+      [SCALER_ENV.fleetRegion]: "eu-west-1",
+      [SCALER_ENV.policy]: JSON.stringify({ minBridges: 0, maxBridges: 10 }),
+      AWS_REGION: "eu-west-1",
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const lambda = require(path.join(task, "__index.js")) as { handler: (event: unknown) => Promise<{ decision: { change: string; desiredCapacity: number } }> };
+    const origLog = console.log;
+    console.log = () => undefined;
+    let result;
+    try {
+      result = await lambda.handler({ source: "aws.events" });
+    } finally {
+      console.log = origLog;
+    }
+    // 150 participants and no bridge: a scale-out, applied as decided (the decision's numbers are decide.ts's).
+    assert.equal(result.decision.change, "out");
+    assert.ok(result.decision.desiredCapacity >= 2, `desired ${result.decision.desiredCapacity} for 150 participants`);
+    assert.deepEqual(asg.commandCalls(SetDesiredCapacityCommand).map((c) => c.args[0].input.DesiredCapacity), [result.decision.desiredCapacity]);
+  });
+});
+
+describe("config: regions[].bridges", () => {
+  it("rejects warmPool together with spot, naming both fields", async () => {
+    const { parseConfig } = await import("../../config/parse");
+    assert.throws(
+      () => parseConfig({ domain: "meet.example.com", regions: [{ name: "eu-west-1", vpcCidr: "10.20.0.0/16", bridges: { warmPool: true, spot: true } }] }),
+      (e: Error) => /regions\[0\]\.bridges\.warmPool/.test(e.message) || (/warmPool/.test(e.message) && /spot/.test(e.message)),
+    );
+    const ok = parseConfig({ domain: "meet.example.com", regions: [{ name: "eu-west-1", vpcCidr: "10.20.0.0/16", bridges: { min: 0, max: 500, warmPool: true } }] });
+    assert.equal(ok.regions[0].bridges.min, 0, "0 at night is allowed");
+  });
+});

@@ -1,0 +1,260 @@
+/**
+ * decideBridgeCapacity as a table of situations a Lambda meets: burst, steady, night to zero, metric gap, drain in
+ * progress, min/max, warm instances, a previous decision still being carried out. Plus the policy validation and
+ * fast-check invariants (never terminate a bridge with participants before its cap; stale metrics never scale in).
+ */
+import { strict as assert } from "assert";
+import * as fc from "fast-check";
+import {
+  BridgeFleetState, BridgeInstance, BridgePolicyError, chooseVictims, decideBridgeCapacity, DEFAULT_BRIDGE_POLICY,
+  fleetHistoryMinutes, recentRise, resolveBridgePolicy, seasonalRise,
+} from "../../functions/bridge-scaler/decide";
+
+const NOW = 1_000_000;
+const P = resolveBridgePolicy({ minBridges: 1, maxBridges: 20 });
+/** Without the fixed headroom, so a case shows one rule alone. */
+const P0 = resolveBridgePolicy({ minBridges: 1, maxBridges: 20, headroomParticipants: 0 });
+
+/** An InService bridge with a fresh sample (taken 60 s ago). */
+function bridge(id: string, participants: number, extra: Partial<BridgeInstance> = {}): BridgeInstance {
+  return { instanceId: id, lifecycleState: "InService", protectedFromScaleIn: true, launchTimeS: NOW - 7200, sample: { timestampS: NOW - 60, participants }, ...extra };
+}
+
+/** A fleet whose per-minute total has been `series` (oldest first); desired = in service + pending. */
+function state(instances: BridgeInstance[], series: (number | null)[], extra: Partial<BridgeFleetState> = {}): BridgeFleetState {
+  const desired = instances.filter((b) => b.lifecycleState === "InService" || b.lifecycleState.startsWith("Pending")).length;
+  return { desiredCapacity: desired, instances, fleetParticipantsPerMinute: series, previousDaysUpcomingPeak: [], ...extra };
+}
+
+const flat = (v: number, n = 40): number[] => new Array(n).fill(v);
+
+describe("decideBridgeCapacity: situations", () => {
+  it("steady load that fits: holds and changes nothing", () => {
+    // 80 participants + the 80-participant headroom fit 2 bridges at 0.8.
+    const d = decideBridgeCapacity(state([bridge("a", 40), bridge("b", 40)], flat(80)), P, NOW);
+    assert.equal(d.change, "hold");
+    assert.equal(d.desiredCapacity, 2);
+    assert.deepEqual([d.drain, d.undrain, d.terminate], [[], [], []]);
+  });
+
+  it("burst: scales out at once for the forecast, then counts the booting bridges as coming capacity", () => {
+    // 2 bridges, the total jumped from 100 to 220 in 3 minutes: the trend projects ~+200 over the 5-minute lead.
+    const series = [...flat(100, 37), 140, 180, 220];
+    const d = decideBridgeCapacity(state([bridge("a", 110), bridge("b", 110)], series), P, NOW);
+    assert.equal(d.change, "out");
+    assert.ok(d.desiredCapacity >= 5, `wanted >= 5 bridges for ~420 participants at stress 0.8, got ${d.desiredCapacity}`);
+    // A minute later, same numbers, the launched bridges are Pending: nothing more is launched.
+    const pending = Array.from({ length: d.desiredCapacity - 2 }, (_, i): BridgeInstance => ({ instanceId: `p${i}`, lifecycleState: "Pending", protectedFromScaleIn: false, launchTimeS: NOW }));
+    const again = decideBridgeCapacity(state([bridge("a", 110), bridge("b", 110), ...pending], series), P, NOW + 60);
+    assert.equal(again.change, "hold");
+    assert.equal(again.desiredCapacity, d.desiredCapacity);
+  });
+
+  it("a flash crowd is met in several steps as the forecast grows", () => {
+    const step1 = decideBridgeCapacity(state([bridge("a", 70)], [...flat(50, 38), 60, 80]), P, NOW);
+    assert.equal(step1.change, "out");
+    const booting: BridgeInstance[] = Array.from({ length: step1.desiredCapacity - 1 }, (_, i) => ({ instanceId: `p${i}`, lifecycleState: "Pending", protectedFromScaleIn: false, launchTimeS: NOW }));
+    const step2 = decideBridgeCapacity(state([bridge("a", 150), ...booting], [...flat(50, 36), 60, 80, 150, 260]), P, NOW + 60);
+    assert.equal(step2.change, "out");
+    assert.ok(step2.desiredCapacity > step1.desiredCapacity);
+  });
+
+  it("undrains draining bridges (the emptiest first) before launching", () => {
+    const inst = [bridge("a", 100), bridge("b", 100), bridge("c", 40, { drainStartedS: NOW - 600 }), bridge("d", 20, { drainStartedS: NOW - 600 })];
+    const d = decideBridgeCapacity(state(inst, [...flat(180, 37), 200, 230, 260]), P, NOW);
+    assert.deepEqual(d.undrain, ["d", "c"]);
+    assert.equal(d.estimate.draining, 0);
+    // Only what undraining cannot cover is launched.
+    assert.equal(d.change, "out");
+    assert.equal(d.desiredCapacity, 5);
+  });
+
+  it("scales in slowly: drains the bridge with the fewest participants, one at a time", () => {
+    const inst = [bridge("a", 30), bridge("b", 12), bridge("c", 25), bridge("d", 20)];
+    const d = decideBridgeCapacity(state(inst, flat(87)), P, NOW);
+    assert.equal(d.change, "in");
+    assert.deepEqual(d.drain, ["b"]);
+    assert.equal(d.desiredCapacity, 4, "a drain keeps the bridge in desired capacity until it is terminated");
+  });
+
+  it("hysteresis: a load that fits one bridge fewer at target stress, but not at scale-in stress, holds", () => {
+    // 3 bridges, 150 participants: 2 bridges hold 160 at 0.8 but only 140 at scaleInStress 0.7.
+    const d = decideBridgeCapacity(state([bridge("a", 50), bridge("b", 50), bridge("c", 50)], flat(150)), P, NOW);
+    assert.equal(d.change, "hold");
+  });
+
+  it("a drained bridge is terminated only when a sample taken after the drain began shows nobody", () => {
+    const series = flat(40);
+    const empty = bridge("c", 0, { drainStartedS: NOW - 300 });
+    const emptyBeforeDrain = bridge("d", 0, { drainStartedS: NOW - 30 });
+    const busy = bridge("e", 5, { drainStartedS: NOW - 3000 });
+    const d = decideBridgeCapacity(state([bridge("a", 40), empty, emptyBeforeDrain, busy], series), P0, NOW);
+    assert.deepEqual(d.terminate, [{ instanceId: "c", reason: "empty" }]);
+    assert.deepEqual(d.unprotect, ["c"]);
+    assert.equal(d.desiredCapacity, 3);
+  });
+
+  it("at the drain cap a bridge is terminated even with participants", () => {
+    const capped = bridge("c", 3, { drainStartedS: NOW - P.drainCapS });
+    const d = decideBridgeCapacity(state([bridge("a", 40), capped], flat(43)), P0, NOW);
+    assert.deepEqual(d.terminate, [{ instanceId: "c", reason: "drain-cap" }]);
+    // When the serving bridges need room, a draining bridge is reused (undrained) rather than waited out.
+    const reused = decideBridgeCapacity(state([bridge("a", 40), bridge("c", 3, { drainStartedS: NOW - 600 })], flat(43)), P, NOW);
+    assert.deepEqual(reused.undrain, ["c"]);
+    assert.deepEqual(reused.terminate, []);
+  });
+
+  it("night to zero (min 0): drains the last bridge after a quiet stretch, terminates it when empty", () => {
+    const p0 = resolveBridgePolicy({ minBridges: 0 });
+    const d = decideBridgeCapacity(state([bridge("a", 0)], flat(0)), p0, NOW);
+    assert.deepEqual(d.drain, ["a"]);
+    const later = decideBridgeCapacity(state([bridge("a", 0, { drainStartedS: NOW, sample: { timestampS: NOW + 60, participants: 0 } })], flat(0)), p0, NOW + 120);
+    assert.deepEqual(later.terminate, [{ instanceId: "a", reason: "empty" }]);
+    assert.equal(later.desiredCapacity, 0);
+    // With min 1 the last bridge stays.
+    assert.equal(decideBridgeCapacity(state([bridge("a", 0)], flat(0)), P, NOW).change, "hold");
+  });
+
+  it("metric gap: a stale sample or a missing minute means hold, never scale in", () => {
+    const stale = bridge("b", 5, { sample: { timestampS: NOW - 600, participants: 5 } });
+    const d1 = decideBridgeCapacity(state([bridge("a", 5), stale, bridge("c", 5)], flat(15)), P, NOW);
+    assert.equal(d1.change, "hold");
+    const gap = [...flat(15, 39), null];
+    const d2 = decideBridgeCapacity(state([bridge("a", 5), bridge("b", 5), bridge("c", 5)], gap), P, NOW);
+    assert.equal(d2.change, "hold");
+    const noSamples = [bridge("a", 0, { sample: undefined }), bridge("b", 0, { sample: undefined })];
+    const d3 = decideBridgeCapacity(state(noSamples, [...flat(0, 39), null]), P, NOW);
+    assert.equal(d3.change, "hold");
+    assert.match(d3.reason, /metrics missing/);
+  });
+
+  it("min: below min it scales out even without metrics; max caps a scale-out", () => {
+    const d = decideBridgeCapacity(state([], []), resolveBridgePolicy({ minBridges: 2 }), NOW);
+    assert.equal(d.change, "out");
+    assert.equal(d.desiredCapacity, 2);
+    const capped = decideBridgeCapacity(state([bridge("a", 95), bridge("b", 95)], [...flat(100, 37), 150, 190, 190]), resolveBridgePolicy({ maxBridges: 3 }), NOW);
+    assert.equal(capped.desiredCapacity, 3);
+  });
+
+  it("max: above max it drains the excess", () => {
+    const d = decideBridgeCapacity(state([bridge("a", 70), bridge("b", 60), bridge("c", 65)], flat(195)), resolveBridgePolicy({ maxBridges: 2, minBridges: 1 }), NOW);
+    assert.equal(d.change, "in");
+    assert.deepEqual(d.drain, ["b"]);
+  });
+
+  it("warm instances shorten the lead time (warm start instead of a cold boot)", () => {
+    const warm: BridgeInstance = { instanceId: "w", lifecycleState: "Warmed:Stopped", protectedFromScaleIn: false, launchTimeS: NOW - 9000 };
+    const cold = decideBridgeCapacity(state([bridge("a", 50)], flat(50)), P, NOW);
+    const hot = decideBridgeCapacity(state([bridge("a", 50), warm], flat(50)), P, NOW);
+    assert.equal(cold.estimate.leadTimeS, P.bootS + P.metricDelayS + P.scheduleS);
+    assert.equal(hot.estimate.leadTimeS, P.warmStartS + P.metricDelayS + P.scheduleS);
+    assert.equal(hot.estimate.warm, 1);
+  });
+
+  it("no new capacity decision while the previous one is still being carried out", () => {
+    const s = state([bridge("a", 95)], [...flat(50, 37), 80, 95, 95], { desiredCapacity: 3 });
+    const d = decideBridgeCapacity(s, P, NOW);
+    assert.equal(d.change, "hold");
+    assert.match(d.reason, /in progress/);
+  });
+
+  it("protects every serving bridge that is not protected yet", () => {
+    const d = decideBridgeCapacity(state([bridge("a", 60, { protectedFromScaleIn: false }), bridge("b", 60)], flat(120)), P, NOW);
+    assert.deepEqual(d.protect, ["a"]);
+  });
+
+  it("learns from previous days: the upcoming peak at this time of day raises the forecast", () => {
+    const d = decideBridgeCapacity(state([bridge("a", 40)], flat(40), { previousDaysUpcomingPeak: [400, 380, 420] }), P, NOW);
+    assert.equal(d.change, "out");
+    assert.equal(d.desiredCapacity, 5); // median 400 at 80 per bridge
+  });
+});
+
+describe("decideBridgeCapacity: helpers", () => {
+  it("seasonalRise applies the rise seen one period ago at this phase, scaled to today's level", () => {
+    // Period 30 min: 30 minutes ago the total went 100 -> 150 within the lead (ratio 0.5); now it is 200: +100.
+    const series = [100, ...flat(150, 29), 200];
+    assert.equal(seasonalRise(series, 300, 1800, 1, 80), 100);
+    assert.equal(seasonalRise(flat(100, 31), 300, 0, 1, 80), 0, "period 0 turns it off");
+  });
+
+  it("recentRise is the biggest rise within the lead in the memory window", () => {
+    assert.equal(recentRise([10, 10, 50, 60, 20, 25], 120, 600), 50);
+    assert.equal(recentRise([10, null, 50], 60, 600), 0);
+  });
+
+  it("fleetHistoryMinutes covers the seasonal cycles, the surge memory and the scale-in window", () => {
+    assert.equal(fleetHistoryMinutes(DEFAULT_BRIDGE_POLICY), Math.max(5, 30 + 5, 3, 60) + 1);
+  });
+
+  it("chooseVictims skips bridges without a fresh sample", () => {
+    const v = chooseVictims([bridge("a", 1, { sample: undefined }), bridge("b", 9), bridge("c", 4)], P, NOW, 2);
+    assert.deepEqual(v.map((b) => b.instanceId), ["c", "b"]);
+  });
+
+  it("chooseVictims ranks by conferences first when every bridge reports them (a bridge empties with its last meeting)", () => {
+    const few = bridge("few", 40, { sample: { timestampS: NOW - 60, participants: 40, conferences: 1 } });
+    const many = bridge("many", 20, { sample: { timestampS: NOW - 60, participants: 20, conferences: 6 } });
+    assert.deepEqual(chooseVictims([many, few], P, NOW, 1).map((b) => b.instanceId), ["few"]);
+    const unknown = bridge("unknown", 30);
+    assert.deepEqual(chooseVictims([many, few, unknown], P, NOW, 1).map((b) => b.instanceId), ["many"], "mixed fleet: fewest participants");
+  });
+
+  it("resolveBridgePolicy names every bad field and what is allowed", () => {
+    assert.throws(() => resolveBridgePolicy({ targetStress: 2, minBridges: -1 }), (e: unknown) => {
+      assert.ok(e instanceof BridgePolicyError);
+      assert.match(e.message, /targetStress must be a number from 0.05 to 1, got 2/);
+      assert.match(e.message, /minBridges must be a whole number from 0 to 1000, got -1/);
+      return true;
+    });
+    assert.throws(() => resolveBridgePolicy({ scaleInStress: 0.9 }), /scaleInStress must be below targetStress/);
+    assert.throws(() => resolveBridgePolicy({ minBridges: 5, maxBridges: 2 }), /minBridges must be at most maxBridges/);
+  });
+});
+
+describe("decideBridgeCapacity: invariants (fast-check)", () => {
+  const arbBridge = fc.record({
+    participants: fc.integer({ min: 0, max: 120 }),
+    sampleAge: fc.integer({ min: 0, max: 400 }),
+    hasSample: fc.boolean(),
+    drainAge: fc.option(fc.integer({ min: 0, max: 20000 }), { nil: undefined }),
+    state: fc.constantFrom("InService", "InService", "InService", "Pending", "Terminating:Wait", "Warmed:Stopped"),
+  });
+  const arbFleet = fc.record({
+    bridges: fc.array(arbBridge, { maxLength: 12 }),
+    series: fc.array(fc.option(fc.integer({ min: 0, max: 1500 }), { nil: null }), { maxLength: 70 }),
+    min: fc.integer({ min: 0, max: 4 }),
+  });
+
+  it("never terminates a bridge with participants before its cap; stale metrics never drain; desired stays within max", () => {
+    fc.assert(
+      fc.property(arbFleet, ({ bridges, series, min }) => {
+        const policy = resolveBridgePolicy({ minBridges: min, maxBridges: 15 });
+        const instances: BridgeInstance[] = bridges.map((b, i) => ({
+          instanceId: `i${i}`,
+          lifecycleState: b.state as BridgeInstance["lifecycleState"],
+          protectedFromScaleIn: true,
+          launchTimeS: NOW - 5000,
+          sample: b.hasSample ? { timestampS: NOW - b.sampleAge, participants: b.participants } : undefined,
+          drainStartedS: b.drainAge === undefined ? undefined : NOW - b.drainAge,
+        }));
+        const s = state(instances, series);
+        const d = decideBridgeCapacity(s, policy, NOW);
+        const byId = new Map(instances.map((b) => [b.instanceId, b]));
+        for (const t of d.terminate) {
+          const b = byId.get(t.instanceId)!;
+          assert.ok(b.drainStartedS !== undefined, "only drained bridges are terminated");
+          if (t.reason === "empty") {
+            assert.equal(b.sample?.participants, 0);
+            assert.ok(b.sample!.timestampS >= b.drainStartedS!);
+          } else assert.ok(NOW - b.drainStartedS! >= policy.drainCapS);
+        }
+        const serving = instances.filter((b) => b.lifecycleState === "InService" && b.drainStartedS === undefined);
+        const stale = serving.some((b) => !b.sample || NOW - b.sample.timestampS > policy.maxSampleAgeS);
+        if (stale) assert.equal(d.drain.length === 0 || serving.length > policy.maxBridges, true, "stale metrics never scale in");
+        if (d.change === "out") assert.ok(d.desiredCapacity <= policy.maxBridges + instances.filter((b) => b.drainStartedS !== undefined).length);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});

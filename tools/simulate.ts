@@ -1,0 +1,183 @@
+/**
+ * `npm run simulate -- --trace FILE [--policy NAME|all] [--faults SPEC] [--json] [--chart out.svg]`
+ * Thin CLI over sim/: parses arguments, runs the simulation, prints the table (or JSON), writes the chart.
+ * docs/simulator.md describes the model and every option.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
+import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
+import { renderChart } from "../sim/chart";
+import { DEFAULT_SIM_CONFIG } from "../sim/config";
+import { POLICY_NAMES, PolicyName, simulate } from "../sim/engine";
+import { parseFaults } from "../sim/faults";
+import { generateTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
+import { formatTable, toJson } from "../sim/report";
+import { Conference, formatTrace, readTrace } from "../sim/trace";
+
+const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [options]
+  --trace FILE          conference trace CSV (../shared/traces/*.csv)
+  --generate SPEC       synthetic trace: seed=N,days=N,regions=N|r1+r2,shape=${TRACE_SHAPES.join("|")},perDay=N,record=F
+  --write-trace FILE    with --generate: also write the generated trace
+  --policy NAME|all     ${POLICY_NAMES.join(", ")} (comma-separated list allowed; default all)
+  --faults SPEC         none | default | crash=R,az=N,azMinutes=M,spot=R,gaps=F,lambda=F
+  --bridge K=V,...      override the shipped bridge policy (functions/bridge-scaler/decide.ts fields)
+  --recorder K=V,...    override the shipped recorder target (functions/jibri-replenisher/decide.ts fields)
+  --json                print one JSON object instead of the table
+  --chart FILE.svg      write load vs capacity per policy as SVG`;
+
+class UsageError extends Error {}
+
+interface Args {
+  trace?: string;
+  generate?: string;
+  writeTrace?: string;
+  policies: PolicyName[];
+  faults?: string;
+  bridge: Partial<BridgePolicy>;
+  recorder: Partial<ReplenishTarget>;
+  json: boolean;
+  chart?: string;
+}
+
+function keyValues(flag: string, spec: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of spec.split(",").filter((p) => p !== "")) {
+    const i = part.indexOf("=");
+    if (i <= 0) throw new UsageError(`${flag}: expected key=value, got "${part}"`);
+    out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+function numbers<T extends object>(flag: string, spec: string, defaults: T): Partial<T> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(keyValues(flag, spec))) {
+    if (!(k in defaults)) throw new UsageError(`${flag}: unknown field "${k}" (allowed: ${Object.keys(defaults).join(", ")})`);
+    const n = Number(v);
+    if (v === "" || !Number.isFinite(n)) throw new UsageError(`${flag}: ${k} must be a number, got "${v}"`);
+    out[k] = n;
+  }
+  return out as Partial<T>;
+}
+
+export function parseArgs(argv: readonly string[]): Args {
+  const a: Args = { policies: [...POLICY_NAMES], bridge: {}, recorder: {}, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = (): string => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case "--trace": a.trace = value(); break;
+      case "--generate": a.generate = value(); break;
+      case "--write-trace": a.writeTrace = value(); break;
+      case "--faults": a.faults = value(); break;
+      case "--json": a.json = true; break;
+      case "--chart": a.chart = value(); break;
+      case "--bridge": a.bridge = numbers(flag, value(), resolveBridgePolicy()); break;
+      case "--recorder": a.recorder = numbers(flag, value(), resolveReplenishTarget()); break;
+      case "--policy": {
+        const v = value();
+        const names = v === "all" ? [...POLICY_NAMES] : v.split(",");
+        for (const n of names)
+          if (!(POLICY_NAMES as readonly string[]).includes(n)) throw new UsageError(`--policy: unknown policy "${n}" (allowed: ${POLICY_NAMES.join(", ")}, all)`);
+        a.policies = names as PolicyName[];
+        break;
+      }
+      case "--help":
+      case "-h":
+        throw new UsageError("");
+      default:
+        throw new UsageError(`unknown option "${flag}"`);
+    }
+  }
+  if ((a.trace === undefined) === (a.generate === undefined)) throw new UsageError("give exactly one of --trace FILE or --generate SPEC");
+  if (a.writeTrace && !a.generate) throw new UsageError("--write-trace needs --generate");
+  if (a.chart && !a.chart.endsWith(".svg")) throw new UsageError(`--chart: the file name must end in .svg, got "${a.chart}"`);
+  return a;
+}
+
+/** Builds a trace from a --generate SPEC. */
+export function generateFromSpec(spec: string): Conference[] {
+  const kv = keyValues("--generate", spec);
+  const allowed = ["seed", "days", "regions", "shape", "perDay", "record"];
+  for (const k of Object.keys(kv)) if (!allowed.includes(k)) throw new UsageError(`--generate: unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  const num = (k: string, d: number): number => {
+    const n = kv[k] === undefined ? d : Number(kv[k]);
+    if (!Number.isFinite(n)) throw new UsageError(`--generate: ${k} must be a number, got "${kv[k]}"`);
+    return n;
+  };
+  const allRegions = ["us-east-1", "eu-west-1", "ap-southeast-1", "us-west-2", "sa-east-1"];
+  const r = kv.regions ?? "1";
+  const regions = /^\d+$/.test(r) ? allRegions.slice(0, Math.max(1, Math.min(allRegions.length, Number(r)))) : r.split("+");
+  const shape = (kv.shape ?? "office") as TraceShape;
+  if (!TRACE_SHAPES.includes(shape)) throw new UsageError(`--generate: shape must be one of ${TRACE_SHAPES.join(", ")}, got "${shape}"`);
+  try {
+    return generateTrace({ seed: num("seed", 1), days: num("days", 1), regions, shape, conferencesPerDay: num("perDay", 4000), recordShare: num("record", 0.1) });
+  } catch (e) {
+    throw new UsageError(`--generate: ${(e as Error).message}`);
+  }
+}
+
+function progressBar(enabled: boolean): (done: number) => void {
+  const started = Date.now();
+  return (done) => {
+    if (!enabled || Date.now() - started < 1000) return;
+    const width = 30;
+    const filled = Math.round(done * width);
+    process.stderr.write(`\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(done * 100).toFixed(0)}%${done >= 1 ? "\n" : ""}`);
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: Args;
+  let confs: Conference[];
+  let bridgePolicy: BridgePolicy;
+  let replenishTarget: ReplenishTarget;
+  let faults;
+  try {
+    args = parseArgs(argv);
+    confs = args.trace ? readTrace(args.trace) : generateFromSpec(args.generate!);
+    if (confs.length === 0) throw new UsageError("the trace has no conferences");
+    bridgePolicy = resolveBridgePolicy(args.bridge);
+    replenishTarget = resolveReplenishTarget(args.recorder);
+    faults = parseFaults(args.faults);
+  } catch (e) {
+    const msg = (e as Error).message;
+    process.stderr.write(`${msg ? `simulate: ${msg}\n` : ""}${USAGE}\n`);
+    return 2;
+  }
+  if (args.writeTrace) fs.writeFileSync(args.writeTrace, formatTrace(confs));
+  const started = Date.now();
+  const result = simulate(confs, {
+    cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults, policies: args.policies,
+    onProgress: progressBar(process.stderr.isTTY === true),
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const name = args.trace ? path.basename(args.trace) : `generated(${args.generate})`;
+  if (args.json) process.stdout.write(JSON.stringify(toJson(name, result)) + "\n");
+  else {
+    process.stdout.write(`${name}: ${result.conferences} conferences, ${result.regions.length} region(s) (${result.regions.join(", ")}), ${(result.endS / 86400).toFixed(2)} days, faults: ${args.faults ?? "none"}\n`);
+    process.stdout.write(formatTable(result) + "\n");
+  }
+  process.stderr.write(`simulated ${result.conferences} conferences × ${args.policies.length} policies in ${seconds.toFixed(1)} s\n`);
+  if (args.chart) {
+    const svg = await renderChart(`${name}: load vs capacity${args.faults ? ` (faults: ${args.faults})` : ""}`, result, DEFAULT_SIM_CONFIG.participantsPerBridge * DEFAULT_SIM_CONFIG.jicofoStressThreshold);
+    fs.writeFileSync(args.chart, svg);
+    process.stderr.write(`chart written to ${args.chart}\n`);
+  }
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`simulate: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}
