@@ -24,8 +24,12 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
+import { BRIDGE_METRICS } from "../metrics/catalog";
+import { publishMetricData, toMetricData } from "./metrics-batch";
 import { DRAIN_TAG, parseDrainTag } from "../functions/bridge-scaler/protocol";
 import {
+  DRAIN_CUT_EVENT,
   capFor,
   Clock,
   ColibriClient,
@@ -223,7 +227,38 @@ async function watchLoop<T>(o: Options, clock: Clock, probe: () => Promise<T | u
   return undefined;
 }
 
-export async function main(argv: string[], clock: Clock = realClock, log: Log = jsonLog): Promise<number> {
+/**
+ * A log that also counts drain cuts in CloudWatch (BridgeDrainCuts), so a conference cut by scale-in is a
+ * metric and an alarm, not only a journal line.
+ */
+export function withCutMetric(log: Log, region: string, cw: Pick<CloudWatchClient, "send">): Log & { pending: Promise<unknown>[] } {
+  const pending: Promise<unknown>[] = [];
+  const wrapped = ((event: string, fields?: Record<string, unknown>) => {
+    log(event, fields);
+    if (event === DRAIN_CUT_EVENT) {
+      const data = toMetricData([{ metric: BRIDGE_METRICS.drainCuts, value: 1 }], { Region: region }, new Date());
+      pending.push(publishMetricData(cw as CloudWatchClient, data, { attempts: 3 }).catch((e) => log("jvb-drain-metric-failed", { error: String(e) })));
+    }
+  }) as Log & { pending: Promise<unknown>[] };
+  wrapped.pending = pending;
+  return wrapped;
+}
+
+export async function main(argv: string[], clock: Clock = realClock, baseLog: Log = jsonLog): Promise<number> {
+  let region: string | undefined;
+  try {
+    region = parseOptions(argv.slice(1)).region;
+  } catch {
+    region = undefined; // run() reports the usage error
+  }
+  const log = region ? withCutMetric(baseLog, region, new CloudWatchClient({ region, maxAttempts: 1 })) : undefined;
+  const code = await run(argv, clock, log ?? baseLog);
+  // The cut metric is sent before the process exits.
+  if (log) await Promise.all(log.pending);
+  return code;
+}
+
+async function run(argv: string[], clock: Clock, log: Log): Promise<number> {
   const [command, ...rest] = argv;
   let o: Options;
   try {

@@ -21,7 +21,7 @@ import { BridgePolicy, BridgePolicyError, resolveBridgePolicy } from "../functio
 import { bridgeScalerFunction } from "../functions/bridge-scaler/index";
 import { renderAgentInstall } from "../render/agent-install";
 import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
-import { JVB_UNITS, renderJvbBootScript, renderJvbEnvScript, renderJvbUnits } from "../render/jvb-boot";
+import { renderJvbBootScript, renderJvbEnvScript, renderJvbUnits } from "../render/jvb-boot";
 import { JvbShardConnection, renderJvbConf } from "../render/jvb-conf";
 import { AgentLocation } from "./agent-artifacts";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";

@@ -69,7 +69,8 @@ export const DEFAULTS = {
   },
   /** `jitsi:loadtest` (config/sections/loadtest.ts, docs/loadtest.md). */
   loadtest: {
-    conferences: 10,
+    /** 5 conferences of 8 = 40 browsers: fits the default maxNodes (50) on c5.xlarge nodes. */
+    conferences: 5,
     participants: 8,
     senders: 2,
     durationSeconds: 600,

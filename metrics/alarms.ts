@@ -95,6 +95,16 @@ export function regionAlarms<V = string>(i: RegionAlarmInput<V>): AlarmDef<V>[] 
       missingDataReason: `a fleet with no running bridge has no stress to report; ${SILENCE_IS_ANOTHER_ALARM}`,
     });
 
+  if (i.fleets.length > 0)
+    add({
+      key: "bridge-drain-cut",
+      what: `A bridge in ${R} reached its drain cap with participants still on it: scale-in cut a live conference (the scaler must never do this before the cap; raise maxDrainSeconds or look at the drain).`,
+      metrics: m(ref<V>(BRIDGE_METRICS.drainCuts, { Region: R }, "Sum")),
+      comparison: "GreaterThanOrEqualToThreshold", threshold: 1, periodSeconds: 300, evaluationPeriods: 1, datapointsToAlarm: 1,
+      treatMissingData: "notBreaching",
+      missingDataReason: "the drain agent emits a value only when a drain is cut; no value means no cut",
+    });
+
   // Recorders as each shard's Jicofo sees them in its JibriBrewery: a shard with none available cannot start
   // a recording, whatever the pool's own count says. Minimum over the shards of the region.
   if (i.pools.length > 0)

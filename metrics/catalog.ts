@@ -78,6 +78,7 @@ export const BRIDGE_METRICS = {
   packetRateUpload: def({ name: "BridgePacketRateUpload", unit: "Count/Second", dimensions: PER_BRIDGE, source: "agents/publish-metrics (jvb /colibri/stats packet_rate_upload)", description: "Outgoing RTP packets per second" }),
   relayEndpoints: def({ name: "BridgeRelayEndpoints", unit: "Count", dimensions: PER_BRIDGE, source: "agents/publish-metrics (jvb /colibri/stats octo_endpoints)", description: "Endpoints seen through relays (bridges in other regions)" }),
   relayConferences: def({ name: "BridgeRelayConferences", unit: "Count", dimensions: PER_BRIDGE, source: "agents/publish-metrics (jvb /colibri/stats octo_conferences)", description: "Conferences using a relay to another bridge" }),
+  drainCuts: def({ name: "BridgeDrainCuts", unit: "Count", dimensions: [["Region"]], source: "agents/jvb-drain (a drain that reached its cap with participants still on the bridge)", description: "Conferences cut by scale-in: drains forced at maxDrainSeconds with participants left" }),
 } as const;
 
 /** Per-recorder metrics (published by agents on Jibri hosts). */

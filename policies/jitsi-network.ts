@@ -21,15 +21,42 @@ const turnSchema = {
   },
 };
 
-/** Every string of a resource's inputs, with user data decoded, to look for a leaked value. */
-function searchableText(r: PolicyResource): string {
-  const extra = [r.props.userData, r.props.userDataBase64].map(decodeUserData);
-  return [...allStrings(r.props), ...extra].join("\n");
+/**
+ * The inputs of a resource that AWS and the Pulumi state keep in plain text, where a secret must never be:
+ * EC2 user data, Lambda environment, tags, String parameters, S3 object bodies, EventBridge inputs,
+ * dashboards. (Secret stores and generators such as random.RandomPassword legitimately hold the value.)
+ */
+function plaintextSinks(r: PolicyResource): string {
+  const p = r.props;
+  const parts: unknown[] = [p.tags];
+  switch (r.type) {
+    case T.launchTemplate:
+    case T.instance:
+      parts.push(decodeUserData(p.userData), decodeUserData(p.userDataBase64), p.userData);
+      break;
+    case T.lambda:
+      parts.push(p.environment);
+      break;
+    case T.ssmParameter:
+      if (p.type !== "SecureString") parts.push(p.value, p.insecureValue);
+      break;
+    case "aws:s3/bucketObjectv2:BucketObjectv2":
+    case "aws:s3/bucketObject:BucketObject":
+      parts.push(p.content);
+      break;
+    case "aws:cloudwatch/eventTarget:EventTarget":
+      parts.push(p.input);
+      break;
+    case "aws:cloudwatch/dashboard:Dashboard":
+      parts.push(p.dashboardBody);
+      break;
+  }
+  return allStrings(parts).join("\n");
 }
 
 export const turnSecretIsSecret: StackValidationPolicy = {
   name: "turn-secret-is-secret",
-  description: "Checks whether the TURN shared secret is kept in an SSM SecureString (or Secrets Manager), marked secret, and not copied elsewhere.",
+  description: "Checks whether the TURN shared secret is kept in an SSM SecureString (or Secrets Manager), marked secret, and not copied into plain-text inputs (user data, Lambda environment, tags, ...).",
   enforcementLevel: DEFAULT_LEVELS.security,
   severity: "critical",
   configSchema: turnSchema,
@@ -52,7 +79,7 @@ export const turnSecretIsSecret: StackValidationPolicy = {
       if (c.secretsMasked) report(`${s.name}'s value is not a Pulumi secret (wrap it in pulumi.secret or generate it with random.RandomPassword).`, s.urn);
       if (value.length < 8) continue;
       for (const other of args.resources)
-        if (other.urn !== s.urn && searchableText(other).includes(value))
+        if (other.urn !== s.urn && plaintextSinks(other).includes(value))
           report(`the TURN secret held by ${s.name} appears in plain text in the inputs of ${other.name}.`, other.urn);
     }
   },

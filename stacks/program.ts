@@ -11,6 +11,7 @@ import { JitsiConfig } from "../config/schema";
 import { GlobalDashboard, ownsGlobalDashboard, peerDashboardInput } from "../components/global-dashboard";
 import { meshPairs, MeshSide, peerRegions } from "./mesh";
 import { parsePeerExport, PeerExport } from "./peers";
+import { loadtestProgram } from "./loadtest";
 import { PeerRegion, Region } from "./region";
 
 export interface ProgramOutputs {
@@ -49,6 +50,11 @@ async function readPeerStacks(config: JitsiConfig): Promise<PeerExport[]> {
 }
 
 export async function jitsiProgram(config: JitsiConfig): Promise<ProgramOutputs> {
+  // A load-test stack deploys only the Selenium grids (stacks/loadtest.ts), never a Jitsi deployment.
+  if (config.loadtest) {
+    loadtestProgram(config);
+    return { peers: {} };
+  }
   const remote = await readPeerStacks(config);
   const peers: PeerRegion[] = [
     ...configuredPeers(config),

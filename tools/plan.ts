@@ -33,6 +33,11 @@ async function main(): Promise<void> {
     for (const [region, types] of Object.entries(summary.byRegion))
       console.log(`  ${region}: ${Object.values(types).reduce((a, b) => a + b, 0)} resources`);
     for (const [fn, a] of Object.entries(summary.lambdaArchives)) console.log(`  lambda ${fn}: ${(a.bytes / 1024).toFixed(1)} KiB in ${a.files} files`);
+    // Cost hook: a component may publish a rendered file named cost.json ({what, expectedUsd, worstCaseUsd}).
+    for (const f of plan.files.filter((x) => x.path === "cost.json")) {
+      const c = JSON.parse(f.content) as { what?: string; expectedUsd?: number; worstCaseUsd?: number };
+      console.log(`  cost ${f.region}/${f.component}: ~$${c.expectedUsd} expected, $${c.worstCaseUsd} worst case (${c.what ?? ""})`);
+    }
     console.log(`written to ${outDir} in ${plan.seconds.toFixed(2)} s`);
     process.exit(0);
   } catch (e) {

@@ -87,9 +87,6 @@ export function parseArgs(argv: readonly string[]): Args {
         a.policies = names as PolicyName[];
         break;
       }
-      case "--help":
-      case "-h":
-        throw new UsageError("");
       default:
         throw new UsageError(`unknown option "${flag}"`);
     }
@@ -133,6 +130,10 @@ function progressBar(enabled: boolean): (done: number) => void {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes("--help") || argv.includes("-h")) {
+    process.stdout.write(USAGE + "\n");
+    return 0;
+  }
   let args: Args;
   let confs: Conference[];
   let bridgePolicy: BridgePolicy;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { INSTANCE_TYPES } from "../aws-catalog";
 import { DEFAULTS } from "../defaults";
 import { bool, dnsName, instanceType, intRange, numRange, regionName, slug } from "../fields";
 import { gridSize, LOADTEST_LIMITS } from "../../sim/loadtest-sizing";
@@ -76,6 +77,8 @@ export type LoadtestConfig = z.output<typeof loadtestSchema>;
 
 /** Checks that need the grid regions too (called from the top-level schema): the node count per region. */
 export function loadtestProblems(l: LoadtestConfig, gridRegions: number): { path: (string | number)[]; message: string; input: unknown }[] {
+  // An unknown instance type is reported by its own field; there is nothing to size then.
+  if (!(l.nodeInstanceType in INSTANCE_TYPES)) return [];
   const size = gridSize({ ...l, gridRegions });
   if (size.nodesPerRegion > l.maxNodes)
     return [

@@ -17,11 +17,14 @@ export interface Registered {
 
 export class ConsumerMocks implements pulumi.runtime.Mocks {
   readonly registered: Registered[] = [];
+  /** The code archive of every Lambda function, by resource name (to list what the archive carries). */
+  readonly lambdaCode = new Map<string, unknown>();
   constructor(private readonly region: string) {}
 
   newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const { type, name, inputs } = args;
     this.registered.push({ type, name, custom: args.custom ?? true });
+    if (type === "aws:lambda/function:Function") this.lambdaCode.set(name, inputs.code);
     const id = `${name}-${h(`${type}::${name}`, 8)}`;
     const physical = (inputs.name as string | undefined) ?? id;
     const svc = type.split(":")[1]?.split("/")[0] ?? "svc";

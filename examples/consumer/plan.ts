@@ -1,6 +1,6 @@
 /**
  * `npm run plan`: runs this project's program under Pulumi mocks (no CLI, no AWS) and prints what `pulumi up`
- * would register, as JSON on the last line: resource counts by type and the components. Exits 1 when the
+ * would register, as JSON on the last line: resource counts by type, the components, each Lambda archive's files. Exits 1 when the
  * program throws or registers two resources with the same type and name under the same parent chain.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -19,11 +19,18 @@ async function main(): Promise<number> {
   const duplicates = keys.filter((k, i) => keys.indexOf(k) !== i);
   const byType: Record<string, number> = {};
   for (const r of mocks.registered) byType[r.type] = (byType[r.type] ?? 0) + 1;
+  // What each Lambda archive carries (paths inside the zip): the prebuilt handler, not the node_modules tree.
+  const lambdaArchives: Record<string, string[]> = {};
+  for (const [name, code] of mocks.lambdaCode) {
+    const assets = (await (code as { assets?: unknown }).assets) as Record<string, unknown> | undefined;
+    lambdaArchives[name] = Object.keys(assets ?? {}).sort();
+  }
   const summary = {
     resources: mocks.registered.length,
     customResources: mocks.registered.filter((r) => r.custom).length,
     components: mocks.registered.filter((r) => r.type.startsWith("jitsi:")).map((r) => `${r.type} ${r.name}`),
     byType,
+    lambdaArchives,
     duplicates,
   };
   console.log(JSON.stringify(summary));

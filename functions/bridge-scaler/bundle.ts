@@ -31,7 +31,8 @@ export function buildBridgeScalerBundle(outFile: string): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const esbuild = require("esbuild") as typeof import("esbuild");
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
-  esbuild.buildSync({
+  const result = esbuild.buildSync({
+    write: false,
     entryPoints: [path.join(ROOT, "functions", "bridge-scaler", "handler.ts")],
     outfile: outFile,
     bundle: true,
@@ -45,6 +46,11 @@ export function buildBridgeScalerBundle(outFile: string): void {
     sourcemap: false,
     logLevel: "error",
   });
+  // Written to a private file and renamed: several processes (plan, tests) may build at once, and a reader must
+  // never see a half-written bundle.
+  const tmp = `${outFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, result.outputFiles[0].contents);
+  fs.renameSync(tmp, outFile);
 }
 
 /**

@@ -327,10 +327,9 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   const servingWant = (): number => clamp(bridgesForForecast(shortF, known, elsewhere()));
   const groupWant = clamp(bridgesForForecast(longF, known, sum(leaving)));
 
-  // Undrain before launching: a draining bridge serves again at once, a launch takes a boot. The emptiest go
-  // first (most room), so bridges cycle: fill while serving, empty while draining, leave when empty.
+  // Undrain before launching: a draining bridge serves again at once, a launch takes a boot. See undrainOrder.
   const undrain: string[] = [];
-  const undrainable = draining.filter((b) => fresh(b) !== undefined).sort((a, b) => fresh(a)! - fresh(b)! || a.instanceId.localeCompare(b.instanceId));
+  const undrainable = undrainOrder(draining.filter((b) => fresh(b) !== undefined));
   // When even the whole group falls short of the long forecast, every draining bridge's room is needed too.
   const groupShort = groupWant > serving.length + draining.length + booting.length;
   while (undrainable.length > 0 && (groupShort || servingWant() > serving.length + booting.length)) {
@@ -403,6 +402,17 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   if (remove <= 0) return hold(`serving peak ${servingPeak.toFixed(0)} needs ${keep} bridges`);
   const victims = chooseVictims(serving, policy, nowS, remove);
   return drainSome(victims, `serving peak ${servingPeak.toFixed(0)} fits ${keep} bridges at stress ${policy.scaleInStress}`);
+}
+
+/**
+ * Which draining bridges serve again first. With conference counts: the most conferences first, since those would
+ * take longest to empty, while the ones closest to empty keep draining and leave. Without: the fewest participants
+ * first (most room).
+ */
+export function undrainOrder(draining: readonly BridgeInstance[]): BridgeInstance[] {
+  const withConfs = draining.every((b) => b.sample?.conferences !== undefined);
+  const key = (b: BridgeInstance): number => (withConfs ? -b.sample!.conferences! : b.sample?.participants ?? 0);
+  return [...draining].sort((a, b) => key(a) - key(b) || (a.sample?.participants ?? 0) - (b.sample?.participants ?? 0) || a.instanceId.localeCompare(b.instanceId));
 }
 
 /**

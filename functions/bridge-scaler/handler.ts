@@ -37,6 +37,7 @@ import {
   BridgeInstance,
   BridgePolicy,
   decideBridgeCapacity,
+  fleetHistoryMinutes,
   resolveBridgePolicy,
 } from "./decide";
 import { DRAIN_TAG, parseDrainTag } from "./protocol";
@@ -148,8 +149,8 @@ async function metricData(cw: CloudWatchClient, queries: MetricDataQuery[], star
   return series;
 }
 
-function participantsQuery(id: string, cfg: ScalerConfig, stat: "Sum" | "Maximum", instanceId?: string): MetricDataQuery {
-  const m = BRIDGE_METRICS.participants;
+function participantsQuery(id: string, cfg: ScalerConfig, stat: "Sum" | "Maximum", instanceId?: string, metric: typeof BRIDGE_METRICS.participants | typeof BRIDGE_METRICS.conferences = BRIDGE_METRICS.participants): MetricDataQuery {
+  const m = metric;
   const dims = [
     { Name: DIM.Region, Value: cfg.fleetRegion },
     { Name: DIM.Fleet, Value: cfg.fleetName },
@@ -224,14 +225,18 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
   const watched = members.filter((i) => i.LifecycleState === "InService" || String(i.LifecycleState).startsWith("Terminating"));
   const p = cfg.policy;
   // Per-bridge: the newest minute within the freshness limit (older samples are stale for decide anyway).
+  // Participants and conferences per bridge: decide() picks drain victims by fewest conferences first.
   const recent = await metricData(
     c.cw,
-    watched.map((i, k) => participantsQuery(`b${k}`, cfg, "Maximum", i.InstanceId)),
+    [
+      ...watched.map((i, k) => participantsQuery(`b${k}`, cfg, "Maximum", i.InstanceId)),
+      ...watched.map((i, k) => participantsQuery(`c${k}`, cfg, "Maximum", i.InstanceId, BRIDGE_METRICS.conferences)),
+    ],
     nowS - p.maxSampleAgeS - 2 * MINUTE,
     nowS,
   );
-  // decide.ts: max(scaleInStableS, riseMemoryS) / 60 + 1 minutes, and at least the trend window.
-  const minutes = Math.max(Math.ceil(Math.max(p.scaleInStableS, p.riseMemoryS) / MINUTE) + 1, p.trendMinutes + 1);
+  // As many minutes of fleet totals as decide() looks back (both half-hour cycles of the seasonal rise).
+  const minutes = fleetHistoryMinutes(p);
   const historyStart = nowS - Math.max(cfg.historyDays * 86400, (minutes + 5) * MINUTE);
   const fleet = (await metricData(c.cw, [participantsQuery("fleet", cfg, "Sum")], historyStart, nowS)).get("fleet") ?? [];
 
@@ -239,7 +244,8 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     const pts = recent.get(`b${k}`) ?? [];
     if (pts.length === 0) return undefined;
     const newest = pts.reduce((a, b) => (b.t > a.t ? b : a));
-    return { timestampS: newest.t + MINUTE, participants: newest.v };
+    const conf = (recent.get(`c${k}`) ?? []).find((x) => x.t === newest.t);
+    return { timestampS: newest.t + MINUTE, participants: newest.v, ...(conf ? { conferences: conf.v } : {}) };
   };
   const instances: BridgeInstance[] = [
     ...members.map((i): BridgeInstance => {

@@ -46,7 +46,7 @@ export interface BridgeScalerArgs {
 
 /** EventBridge's finest schedule (jitsi-facts.md). */
 export const SCALER_SCHEDULE = "rate(1 minute)";
-/** Below the schedule period, so two runs never overlap (reserved concurrency 1 backs this up). */
+/** Below the schedule period, so one run ends before the next begins. */
 export const SCALER_TIMEOUT_SECONDS = 50;
 
 /**
@@ -156,8 +156,8 @@ export function bridgeScalerFunction(name: string, parent: pulumi.Resource, args
       runtime: "nodejs22.x",
       timeout: SCALER_TIMEOUT_SECONDS,
       memorySize: 256,
-      // One run at a time: a slow run must not race the next minute's decision.
-      reservedConcurrentExecutions: 1,
+      // No reserved concurrency: accounts with a low concurrency limit (new accounts: 10) cannot reserve any and the
+      // deploy would fail. The 50 s timeout keeps runs apart; a rare overlap repeats idempotent calls at worst.
       environment: {
         variables: {
           [SCALER_ENV.groupName]: args.groupName,

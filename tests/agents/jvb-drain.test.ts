@@ -300,3 +300,26 @@ describe("agents/jvb-drain pure core", () => {
     assert.throws(() => localParticipants({ conferences: 1 }), /neither local_endpoints nor participants/);
   });
 });
+
+describe("jvb-drain: a drain cut is a CloudWatch metric", () => {
+  it("publishes BridgeDrainCuts{Region} once per cut and nothing for other events", async () => {
+    const { mockClient } = await import("aws-sdk-client-mock");
+    const { CloudWatchClient, PutMetricDataCommand } = await import("@aws-sdk/client-cloudwatch");
+    const { withCutMetric } = await import("../../agents/jvb-drain");
+    const cw = mockClient(CloudWatchClient);
+    cw.on(PutMetricDataCommand).resolves({});
+    const lines: string[] = [];
+    const log = withCutMetric((e) => lines.push(e), "eu-west-1", new CloudWatchClient({ region: "eu-west-1" }));
+    log("jvb-drain-completed", { reason: "empty" });
+    log("jvb-drain-cut", { participants: 3 });
+    await Promise.all(log.pending);
+    const calls = cw.commandCalls(PutMetricDataCommand);
+    assert.strictEqual(calls.length, 1);
+    const datum = calls[0].args[0].input.MetricData![0];
+    assert.strictEqual(datum.MetricName, "BridgeDrainCuts");
+    assert.deepStrictEqual(datum.Dimensions, [{ Name: "Region", Value: "eu-west-1" }]);
+    assert.strictEqual(datum.Value, 1);
+    assert.deepStrictEqual(lines, ["jvb-drain-completed", "jvb-drain-cut"]);
+    cw.restore();
+  });
+});

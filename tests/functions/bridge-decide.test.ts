@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as fc from "fast-check";
 import {
   BridgeFleetState, BridgeInstance, BridgePolicyError, chooseVictims, decideBridgeCapacity, DEFAULT_BRIDGE_POLICY,
-  fleetHistoryMinutes, recentRise, resolveBridgePolicy, seasonalRise,
+  fleetHistoryMinutes, recentRise, resolveBridgePolicy, seasonalRise, undrainOrder,
 } from "../../functions/bridge-scaler/decide";
 
 const NOW = 1_000_000;
@@ -198,6 +198,13 @@ describe("decideBridgeCapacity: helpers", () => {
     assert.deepEqual(chooseVictims([many, few], P, NOW, 1).map((b) => b.instanceId), ["few"]);
     const unknown = bridge("unknown", 30);
     assert.deepEqual(chooseVictims([many, few, unknown], P, NOW, 1).map((b) => b.instanceId), ["many"], "mixed fleet: fewest participants");
+  });
+
+  it("undrainOrder: most conferences first when reported (they would take longest to empty), else most room", () => {
+    const c = (id: string, participants: number, conferences?: number): BridgeInstance =>
+      bridge(id, participants, { drainStartedS: NOW - 600, sample: { timestampS: NOW - 60, participants, conferences } });
+    assert.deepEqual(undrainOrder([c("near-empty", 3, 1), c("busy", 40, 7), c("mid", 20, 3)]).map((b) => b.instanceId), ["busy", "mid", "near-empty"]);
+    assert.deepEqual(undrainOrder([c("x", 30), c("y", 5), c("z", 50, 4)]).map((b) => b.instanceId), ["y", "x", "z"]);
   });
 
   it("resolveBridgePolicy names every bad field and what is allowed", () => {

@@ -13,7 +13,7 @@ import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } 
 import { mockClient } from "aws-sdk-client-mock";
 import { BRIDGE_METRICS, NAMESPACE } from "../../metrics/catalog";
 import { applyDecision, gatherState, minuteSeries, previousDaysPeaks, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
-import { BridgeDecision, BridgePolicy, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
+import { BridgeDecision, BridgePolicy, fleetHistoryMinutes, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
 
 const NOW = 1_790_000_000; // a fixed Unix second; nothing reads the wall clock
@@ -68,7 +68,9 @@ function world(opts: { desired: number; bridges: Bridge[]; fleet: (minuteStartS:
         const vs: number[] = [];
         if (dims.InstanceId) {
           const b = opts.bridges.find((x) => x.id === dims.InstanceId);
-          if (b?.participants !== undefined) (ts.push(new Date((MIN - 120) * 1000)), vs.push(b.participants));
+          // Conferences per bridge: one per 4 participants, rounded up (a stand-in the tests can predict).
+          const value = q.MetricStat!.Metric!.MetricName === BRIDGE_METRICS.conferences.name ? (b?.participants === undefined ? undefined : Math.ceil(b.participants / 4)) : b?.participants;
+          if (value !== undefined) (ts.push(new Date((MIN - 120) * 1000)), vs.push(value));
         } else
           for (let t = MIN - 120; t >= start && t < end; t -= 60) {
             const v = opts.fleet(t);
@@ -123,14 +125,15 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     assert.equal(state.desiredCapacity, 4);
     const byId = Object.fromEntries(state.instances.map((i) => [i.instanceId.slice(-1), i]));
     assert.deepEqual(Object.keys(byId).sort(), ["a", "b", "d", "p", "t", "w"]);
-    assert.deepEqual(byId.a, { instanceId: "i-0000000000000000a", lifecycleState: "InService", protectedFromScaleIn: true, launchTimeS: LONG_AGO, sample: { timestampS: MIN - 60, participants: 12 }, drainStartedS: undefined });
+    assert.deepEqual(byId.a, { instanceId: "i-0000000000000000a", lifecycleState: "InService", protectedFromScaleIn: true, launchTimeS: LONG_AGO, sample: { timestampS: MIN - 60, participants: 12, conferences: 3 }, drainStartedS: undefined });
     assert.equal(byId.b.protectedFromScaleIn, false);
     assert.equal(byId.d.drainStartedS, NOW - 900, "drain tag read back");
     assert.equal(byId.t.sample?.participants, 3, "terminating bridges keep their samples");
     assert.equal(byId.p.sample, undefined, "no metric query for a booting instance");
     assert.equal(byId.w.lifecycleState, "Warmed:Stopped");
     const p = CFG.policy;
-    assert.equal(state.fleetParticipantsPerMinute.length, Math.max(Math.ceil(Math.max(p.scaleInStableS, p.riseMemoryS) / 60) + 1, p.trendMinutes + 1));
+    assert.equal(state.fleetParticipantsPerMinute.length, fleetHistoryMinutes(p), "as far back as decide() looks (both half-hour cycles)");
+    assert.ok(fleetHistoryMinutes(p) >= 61);
     assert.equal(state.fleetParticipantsPerMinute.at(-1), 17);
     assert.equal(state.fleetParticipantsPerMinute.at(-2), null, "a missing minute stays null");
     assert.deepEqual(state.previousDaysUpcomingPeak, [17]);
@@ -138,20 +141,20 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     assert.equal(state.lastScaleInS, NOW - 200, "newest of drain tags and terminations");
   });
 
-  it("reads only the fleet's participants metric from the catalogue: fleet Sum + one Maximum per bridge", async () => {
+  it("reads only the fleet's catalogue metrics: fleet participants Sum + per bridge participants and conferences Maximum", async () => {
     world({ desired: 1, bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 3 }], fleet: () => 3 });
     await runScaler(clients, CFG, NOW, quiet);
     const queries = cw.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!);
-    assert.ok(queries.length === 2, `${queries.length} queries`);
+    assert.ok(queries.length === 3, `${queries.length} queries`);
+    assert.deepEqual(queries.map((q) => q.MetricStat!.Metric!.MetricName).sort(), [BRIDGE_METRICS.conferences.name, BRIDGE_METRICS.participants.name, BRIDGE_METRICS.participants.name]);
     for (const q of queries) {
       assert.equal(q.MetricStat!.Metric!.Namespace, NAMESPACE);
-      assert.equal(q.MetricStat!.Metric!.MetricName, BRIDGE_METRICS.participants.name);
       assert.equal(q.MetricStat!.Period, 60);
       const dims = Object.fromEntries(q.MetricStat!.Metric!.Dimensions!.map((d) => [d.Name, d.Value]));
       assert.equal(dims.Region, "eu-central-1");
       assert.equal(dims.Fleet, "bridges");
     }
-    assert.deepEqual(queries.map((q) => q.MetricStat!.Stat).sort(), ["Maximum", "Sum"]);
+    assert.deepEqual(queries.map((q) => q.MetricStat!.Stat).sort(), ["Maximum", "Maximum", "Sum"]);
   });
 
   it("applies a decision in decide.ts's order: protect (≤ 50 per call), undrain, drain, unprotect, terminate, set desired", async () => {

@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ALARM_DEFAULTS, regionAlarms } from "../../metrics/alarms";
-import { allCustomMetrics, AWS_METRICS, AWS_NAMESPACES, emitterOf, HOST_METRICS, HOST_NAMESPACE, PUBLISHER } from "../../metrics/catalog";
+import { allCustomMetrics, AWS_METRICS, AWS_NAMESPACES, CUSTOM_METRIC_GROUPS, emitterOf, HOST_METRICS, HOST_NAMESPACE, PUBLISHER } from "../../metrics/catalog";
 import { LOG_METRIC_FILTERS, matchesTermPattern } from "../../metrics/log-filters";
 import { isDeclaredDimensionSet } from "../../metrics/refs";
 import { HOST_ROLES, renderCloudWatchAgentConfig } from "../../render/cloudwatch-agent";
@@ -26,6 +26,23 @@ const EU: RegionDashboardInput = {
 const US: RegionDashboardInput = { ...EU, region: "us-east-1", shards: ["use1-s1"], pools: [], turnEnabled: false, fleets: [{ name: "main", autoScalingGroupName: "jitsi-us-east-1-bridges" }] };
 
 interface Series { namespace: string; name: string; dimensions: Record<string, string> }
+
+/** True when the emitter's source (a .ts file or a folder of them) refers to the metric by catalogue key or name. */
+function emitterSourceNames(emitter: string, metricName: string): boolean {
+  const root = path.resolve(__dirname, "..", "..");
+  const key = Object.values(CUSTOM_METRIC_GROUPS)
+    .flatMap((g) => Object.entries(g))
+    .find(([, m]) => (m as { name: string }).name === metricName)?.[0];
+  const files = fs.existsSync(path.join(root, `${emitter}.ts`))
+    ? [path.join(root, `${emitter}.ts`)]
+    : fs.existsSync(path.join(root, emitter))
+      ? fs.readdirSync(path.join(root, emitter)).filter((f) => f.endsWith(".ts")).map((f) => path.join(root, emitter, f))
+      : [];
+  return files.some((f) => {
+    const text = fs.readFileSync(f, "utf8");
+    return text.includes(metricName) || (key !== undefined && new RegExp(`\\.${key}\\b`).test(text));
+  });
+}
 
 /** Why a series is live, or a reason it is dead. */
 function liveness(s: Series): string | null {
@@ -51,6 +68,8 @@ function liveness(s: Series): string | null {
   const emitter = emitterOf(def);
   if (emitter === PUBLISHER) return publisherEmittedNames().has(def.name) ? null : `${def.name} is credited to the publisher but its parsers never emit it`;
   if (emitter === "metrics/log-filters") return LOG_METRIC_FILTERS.some((f) => f.metric.name === def.name) ? null : `${def.name}: no log metric filter makes it`;
+  // Another program of ours (a host agent, a Lambda) that really sends it: its source names the metric.
+  if (/^(agents|functions)\//.test(emitter) && emitterSourceNames(emitter, def.name)) return null;
   return `${def.name} comes from ${emitter}; dashboards here read only publisher, agent, log-filter and AWS metrics`;
 }
 
@@ -92,7 +111,8 @@ describe("dashboards and alarms: every referenced metric is emitted", () => {
       { namespace: "JitsiAws", name: "BridgeStress", dimensions: { Region: "eu-west-1", Shard: "s1" } },
       { namespace: "CWAgent", name: "cpu_usage_active", dimensions: { InstanceId: "i-0123456789abcdef0" } },
       { namespace: "AWS/Lambda", name: "Duration", dimensions: { FunctionName: "f" } },
-      { namespace: "JitsiAws", name: "JibriUploading", dimensions: { Region: "eu-west-1", Pool: "rec" } },
+      // Emitted by the replenisher, but never per instance: a wrong dimension set is dead too.
+      { namespace: "JitsiAws", name: "JibriUploading", dimensions: { Region: "eu-west-1", Pool: "rec", InstanceId: "i-0123456789abcdef0" } },
     ];
     assert.deepEqual(dead.map((x) => liveness(x) !== null), [true, true, true, true, true]);
   });

@@ -88,7 +88,13 @@ describe("npm package: pack, install in a fresh project, compile, plan", functio
   it("plans the consumer's custom region under mocks: one shard, edge, bridges, no TURN or recorders", () => {
     assert.ok(fs.existsSync(path.join(consumer ?? "", "bin", "plan.js")), "compile step did not run");
     const out = run(process.execPath, ["bin/plan.js"], consumer, 120_000);
-    const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { resources: number; customResources: number; components: string[]; duplicates: string[] };
+    const summary = JSON.parse(out.trim().split("\n").pop() ?? "{}") as {
+      resources: number;
+      customResources: number;
+      components: string[];
+      duplicates: string[];
+      lambdaArchives: Record<string, string[]>;
+    };
     console.log(`      consumer plan: ${summary.resources} resources (${summary.customResources} custom), components: ${summary.components.join(", ")}`);
     const types = summary.components.map((c) => c.split(" ")[0]);
     for (const t of ["jitsi:index:AgentArtifacts", "jitsi:index:EdgeProxy", "jitsi:index:BridgeFleet", "jitsi:index:JitsiShard"]) assert.ok(types.includes(t), `no ${t} in the plan`);
@@ -96,5 +102,16 @@ describe("npm package: pack, install in a fresh project, compile, plan", functio
     for (const t of ["jitsi:index:TurnCluster", "jitsi:index:JibriPool", "jitsi:index:Region"]) assert.ok(!types.includes(t), `${t} in a region that has none`);
     assert.deepEqual(summary.duplicates, []);
     assert.ok(summary.customResources > 40, `only ${summary.customResources} AWS resources`);
+  });
+
+  it("the consumer's Lambda archives carry the prebuilt handler only, not its node_modules", () => {
+    const out = run(process.execPath, ["bin/plan.js"], consumer, 120_000);
+    const { lambdaArchives } = JSON.parse(out.trim().split("\n").pop() ?? "{}") as { lambdaArchives: Record<string, string[]> };
+    assert.ok(Object.keys(lambdaArchives).length > 0, "no Lambda in the plan");
+    for (const [fn, files] of Object.entries(lambdaArchives)) {
+      console.log(`      ${fn} archive: ${files.join(", ")}`);
+      const extra = files.filter((f) => f !== "__index.js" && !/^node_modules\/jitsi-aws\/dist\/functions\/[\w-]+\/[\w-]+\.js$/.test(f));
+      assert.deepEqual(extra, [], `${fn} archive carries more than its handler`);
+    }
   });
 });

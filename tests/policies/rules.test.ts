@@ -247,6 +247,16 @@ describe("policies: Jitsi invariants at their boundaries", () => {
     assert.deepStrictEqual(cli.filter((m) => m.includes("turn-secret-is-secret")).length, 1);
   });
 
+  it("TURN under the CLI (secrets unwrapped): the generator and secret stores holding the value are not leaks", async () => {
+    const rs = turnCluster("turn", undefined, { value: "Wm1hY2tzZWNyZXQxMjM0" });
+    const generator = res("random:index/randomPassword:RandomPassword", "turn-secret-value", { length: 40, result: "Wm1hY2tzZWNyZXQxMjM0" }, rs[0]);
+    assert.deepStrictEqual(await fired([...rs, generator], {}), []);
+    const tagged = res(T.sg, "turn-sg", { tags: { note: "Wm1hY2tzZWNyZXQxMjM0" } }, rs[0]);
+    assert.deepStrictEqual(await fired([...rs, generator, tagged], {}), [
+      "mandatory turn-secret-is-secret: the TURN secret held by turn-secret-param appears in plain text in the inputs of turn-sg.",
+    ]);
+  });
+
   it("TURN deployed without any secret parameter is reported", async () => {
     const v = await fired([component(T.turn, "turn")]);
     assert.strictEqual(v.length, 1);

@@ -88,6 +88,12 @@ export class PlanMocks implements pulumi.runtime.Mocks {
         return { id: `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}`, state: { ...base, name: physical, arn: `arn:aws:iam::${ACCOUNT_ID}:policy/${physical}` } };
       case "aws:ssm/parameter:Parameter":
         return { id: inputs.name, state: { ...base, arn: arn("ssm", `parameter${inputs.name}`) } };
+      case "aws:ec2/instance:Instance": {
+        // A single EC2 instance (the load-test hub): the program reads its id and private address.
+        const id = `i-${h}`;
+        const n = parseInt(h.slice(0, 4), 16);
+        return { id, state: { ...base, arn: arn("ec2", `instance/${id}`), privateIp: `10.${n % 200}.${(n >> 8) % 250}.${(n % 240) + 10}`, privateDns: `ip-${id}.ec2.internal`, publicIp: `203.0.113.${(n % 250) + 1}`, instanceState: "running" } };
+      }
       case "aws:ec2/launchTemplate:LaunchTemplate": {
         const id = `lt-${h}`;
         return { id, state: { ...base, name: physical, arn: arn("ec2", `launch-template/${id}`), latestVersion: 1, defaultVersion: 1 } };
