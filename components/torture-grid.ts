@@ -31,6 +31,7 @@ export interface TortureGridArgs {
   readonly deployment: string;
   /** AWS region of this grid (plain: metric dimension, user data). */
   readonly region: string;
+  /** VPC of the grid (stacks/loadtest.ts makes one with public subnets only). */
   readonly vpcId: pulumi.Input<string>;
   /** Public subnets: hub and nodes get public addresses (no NAT gateway). */
   readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -56,9 +57,9 @@ export interface TortureGridArgs {
   readonly loadTestMode?: boolean;
   /** Participants per browser tab (load-test mode). @default 1 */
   readonly participantsPerTab?: number;
-  /** @default "c5.xlarge" (jitsi-facts.md: 4 CPU / 7 GB per browser session) */
+  /** Instance type of the browser nodes. @default "c5.xlarge" (jitsi-facts.md: 4 CPU / 7 GB per browser session) */
   readonly nodeInstanceType?: string;
-  /** @default "m5.large" */
+  /** Instance type of the Selenium hub (router + Maven/Java for Malleus). @default "m5.large" */
   readonly hubInstanceType?: string;
   /** Hard cap on browser nodes; parameters needing more are refused. @default 50 */
   readonly maxNodes?: number;
@@ -66,12 +67,13 @@ export interface TortureGridArgs {
   readonly maxDurationMinutes?: number;
   /** jitsi-meet-torture commit. @default DEFAULTS.loadtest.tortureRef */
   readonly tortureRef?: string;
-  /** @default "4.27.0" */
+  /** Selenium server version of hub and nodes. @default "4.27.0" */
   readonly seleniumVersion?: string;
   /** Start Malleus once the nodes registered. @default true */
   readonly autoStart?: boolean;
-  /** @default 30 */
+  /** Retention of the teardown function's log group in days. @default 30 */
   readonly logRetentionDays?: number;
+  /** Tags for every resource. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 

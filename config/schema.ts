@@ -74,7 +74,7 @@ export const configSchema = z
     loadtest: loadtestSchema.optional(),
   })
   .superRefine((c, ctx) => {
-    if (c.loadtest) for (const p of loadtestProblems(c.loadtest, c.regions.length)) ctx.addIssue({ code: "custom", ...p });
+    if (c.loadtest) for (const p of loadtestProblems(c.loadtest, c.regions.length, c.peerStacks)) ctx.addIssue({ code: "custom", ...p });
     const seen = new Map<string, number>();
     c.regions.forEach((r, i) => {
       const prev = seen.get(r.name);

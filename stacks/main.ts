@@ -11,3 +11,5 @@ const config = parseConfig(configFromRuntime(pulumi.runtime.allConfig()));
 const outputs = jitsiProgram(config);
 export const peers = outputs.then((o) => o.peers);
 export const peer = outputs.then((o) => (Object.keys(o.peers).length === 1 ? Object.values(o.peers)[0] : undefined));
+/** Load-test stacks (`jitsi:loadtest`): hub, node group, reports bucket, dashboard and cost per grid region. */
+export const loadtest = outputs.then((o) => o.loadtest);

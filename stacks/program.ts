@@ -11,12 +11,14 @@ import { JitsiConfig } from "../config/schema";
 import { GlobalDashboard, ownsGlobalDashboard, peerDashboardInput } from "../components/global-dashboard";
 import { meshPairs, MeshSide, peerRegions } from "./mesh";
 import { parsePeerExport, PeerExport } from "./peers";
-import { loadtestProgram } from "./loadtest";
+import { loadtestExports, loadtestProgram } from "./loadtest";
 import { PeerRegion, Region } from "./region";
 
 export interface ProgramOutputs {
   /** Per deployed region: what a peer stack needs (exported as `peers`; `peer` when one region). */
   readonly peers: Record<string, pulumi.Output<PeerExport>>;
+  /** Load-test stacks only: per grid region, the hub, node group, reports bucket, dashboard and cost estimate. */
+  readonly loadtest?: Record<string, pulumi.Output<unknown>>;
 }
 
 /** Every configured region as a peer of the others (names are deterministic, so no waiting on resources). */
@@ -52,8 +54,7 @@ async function readPeerStacks(config: JitsiConfig): Promise<PeerExport[]> {
 export async function jitsiProgram(config: JitsiConfig): Promise<ProgramOutputs> {
   // A load-test stack deploys only the Selenium grids (stacks/loadtest.ts), never a Jitsi deployment.
   if (config.loadtest) {
-    loadtestProgram(config);
-    return { peers: {} };
+    return { peers: {}, loadtest: loadtestExports(loadtestProgram(config)) };
   }
   const remote = await readPeerStacks(config);
   const peers: PeerRegion[] = [

@@ -5,6 +5,8 @@
  * participants robustly (sim/calibrate.ts) and prints the scaler's capacity parameter. With --out, writes
  * calibration.json and calibration.svg (the fit) there. Bad input: exit 1 with the line and column named.
  * `--synthetic FILE` writes the synthetic CSV the tests use (known slope 0.008, intercept 0.02).
+ * `--export-fleet NAME --region R --start ISO --end ISO --write FILE` exports the samples from CloudWatch
+ * (tools/calibrate/export.ts; needs AWS credentials that may ListMetrics and GetMetricData).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -12,16 +14,20 @@ import { calibrate, CalibrationInputError, parseBridgeSamplesCsv, renderCalibrat
 
 export const SYNTHETIC = { seed: 42, bridges: 4, samplesPerBridge: 60, slope: 0.008, intercept: 0.02, noise: 0.03, outlierRate: 0.05, maxParticipants: 110 } as const;
 
-const USAGE = "usage: npm run calibrate -- --csv FILE [--threshold 0.8] [--out DIR] [--json] | --synthetic FILE";
+const USAGE =
+  "usage: npm run calibrate -- --csv FILE [--threshold 0.8] [--out DIR] [--json] | --synthetic FILE\n" +
+  "       npm run calibrate -- --export-fleet NAME --region R --start ISO --end ISO --write FILE";
 
 export async function main(argv: string[]): Promise<number> {
   let csv: string | undefined;
   let out: string | undefined;
   let threshold: number | undefined;
   let json = false;
+  const exp: Record<string, string | undefined> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--csv") csv = argv[++i];
+    if (["--export-fleet", "--region", "--start", "--end", "--write"].includes(a)) exp[a.slice(2)] = argv[++i];
+    else if (a === "--csv") csv = argv[++i];
     else if (a === "--out") out = argv[++i];
     else if (a === "--threshold") threshold = Number(argv[++i]);
     else if (a === "--json") json = true;
@@ -32,6 +38,19 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`unknown argument ${a}\n${USAGE}`);
       return 2;
     }
+  }
+  if (exp["export-fleet"]) {
+    const start = new Date(exp.start ?? "");
+    const end = new Date(exp.end ?? "");
+    if (!exp.region || !exp.write || !Number.isFinite(start.getTime()) || !Number.isFinite(end.getTime()) || end <= start) {
+      console.error(`--export-fleet needs --region, --write and a valid --start before --end\n${USAGE}`);
+      return 2;
+    }
+    const { exportSamplesCsv } = await import("./calibrate/export");
+    const { CloudWatchClient } = await import("@aws-sdk/client-cloudwatch");
+    fs.writeFileSync(exp.write, await exportSamplesCsv(new CloudWatchClient({ region: exp.region }), { region: exp.region, fleet: exp["export-fleet"], start, end }));
+    console.log(`written ${exp.write}`);
+    return 0;
   }
   if (!csv) {
     console.error(`--csv is required\n${USAGE}`);

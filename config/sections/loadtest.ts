@@ -76,17 +76,20 @@ export const loadtestSchema = z
 export type LoadtestConfig = z.output<typeof loadtestSchema>;
 
 /** Checks that need the grid regions too (called from the top-level schema): the node count per region. */
-export function loadtestProblems(l: LoadtestConfig, gridRegions: number): { path: (string | number)[]; message: string; input: unknown }[] {
+export function loadtestProblems(l: LoadtestConfig, gridRegions: number, peerStacks: readonly string[] = []): { path: (string | number)[]; message: string; input: unknown }[] {
+  const out: { path: (string | number)[]; message: string; input: unknown }[] = [];
+  if (peerStacks.length > 0)
+    out.push({ path: ["peerStacks"], message: "must be empty in a load-test stack (jitsi:loadtest deploys only the grids of its own regions)", input: peerStacks });
   // An unknown instance type is reported by its own field; there is nothing to size then.
-  if (!(l.nodeInstanceType in INSTANCE_TYPES)) return [];
+  if (!(l.nodeInstanceType in INSTANCE_TYPES)) return out;
   const size = gridSize({ ...l, gridRegions });
   if (size.nodesPerRegion > l.maxNodes)
-    return [
+    out.push(
       {
         path: ["loadtest", "participants"],
         message: `needs ${size.nodesPerRegion} browser nodes per region (${size.participantsPerRegion} participants ÷ ${size.participantsPerNode} per node), more than loadtest.maxNodes (${l.maxNodes}); lower conferences/participants, add regions or raise maxNodes`,
         input: l.participants,
       },
-    ];
-  return [];
+    );
+  return out;
 }

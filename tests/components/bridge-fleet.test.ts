@@ -93,7 +93,11 @@ describe("components/bridge-fleet: prod plan", function () {
       const hook = inputs(one(rs, "aws:autoscaling/lifecycleHook:LifecycleHook"));
       assert.equal(hook.lifecycleTransition, "autoscaling:EC2_INSTANCE_TERMINATING");
       assert.ok(hook.heartbeatTimeout >= 30 && hook.heartbeatTimeout <= 7200);
-      assert.ok(hook.heartbeatTimeout >= regionCfg.bridges.maxDrainSeconds, "the hook alone covers the drain");
+      // Up to 7200 s the hook alone covers the drain; beyond, the drain agent's heartbeats extend it to
+      // min(48 h, 100 × heartbeatTimeout) (jitsi-facts.md), and the hook must still outlast one heartbeat gap.
+      const drain = regionCfg.bridges.maxDrainSeconds;
+      if (drain <= 7200) assert.ok(hook.heartbeatTimeout >= drain, "the hook alone covers the drain");
+      else assert.ok(hook.heartbeatTimeout === 7200 && drain <= Math.min(172800, 100 * hook.heartbeatTimeout), "heartbeats extend the hook over the drain");
       const fn = inputs(one(rs, "aws:lambda/function:Function"));
       assert.equal(fn.runtime, "nodejs22.x");
       assert.equal(fn.timeout, 50);

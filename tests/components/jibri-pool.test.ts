@@ -70,7 +70,8 @@ describe("components/jibri-pool in the prod plan", function () {
 
   it("group: 0..max with the idle target as its first desired capacity, both lifecycle hooks, no warm pool by default", () => {
     const g = inputs(of("aws:autoscaling/group:Group", `${POOL}-asg`));
-    assert.deepStrictEqual([g.name, g.minSize, g.maxSize, g.desiredCapacity], ["prod-us-east-1-jibri", 0, 30, 3]);
+    const max = plan.config.regions.find((r) => r.name === "us-east-1")!.jibri.max;
+    assert.deepStrictEqual([g.name, g.minSize, g.maxSize, g.desiredCapacity], ["prod-us-east-1-jibri", 0, max, 3]);
     const hooks = Object.fromEntries(g.initialLifecycleHooks.map((h: Any) => [h.lifecycleTransition, [h.name, h.heartbeatTimeout, h.defaultResult]]));
     assert.deepStrictEqual(hooks, {
       "autoscaling:EC2_INSTANCE_LAUNCHING": ["prod-us-east-1-jibri-launching", 1800, "ABANDON"],
@@ -117,7 +118,8 @@ describe("components/jibri-pool in the prod plan", function () {
     assert.deepStrictEqual([fn.runtime, fn.timeout, fn.reservedConcurrentExecutions], ["nodejs22.x", 30, 1]);
     assert.equal(fn.environment.variables.JIBRI_GROUP, "prod-us-east-1-jibri");
     const target = JSON.parse(fn.environment.variables.JIBRI_TARGET);
-    assert.deepStrictEqual([target.idleTarget, target.maxInstances, target.leadTimeSeconds], [3, 30, 600]);
+    const max = plan.config.regions.find((r) => r.name === "us-east-1")!.jibri.max;
+    assert.deepStrictEqual([target.idleTarget, target.maxInstances, target.leadTimeSeconds], [3, max, 600]);
     assert.ok(fn.code["[archive]"].bytes < 100 * 1024, `archive ${fn.code["[archive]"].bytes} bytes`);
     const st = statements(of("aws:iam/rolePolicy:RolePolicy", `${POOL}-replenisher-policy`));
     const scale = st.find((s) => s.Sid === "ScaleOwnGroup");

@@ -33,6 +33,7 @@ const CASES: [string, Record<string, unknown>, RegExp][] = [
   ["torture ref a branch", cfg({ tortureRef: "master" }), /^jitsi:loadtest\.tortureRef: must be a full 40-character git commit id \(got "master"\)$/],
   ["selenium version 3", cfg({ seleniumVersion: "3.141.59" }), /^jitsi:loadtest\.seleniumVersion: must be a Selenium 4 version/],
   ["typo in the section", cfg({ participant: 8 }), /^jitsi:loadtest: unknown key 'participant'/],
+  ["peer stacks in a load-test stack", cfg({}, { peerStacks: ["org/jitsi/prod-eu"] }), /^jitsi:peerStacks: must be empty in a load-test stack/],
   ["loadMode not boolean", cfg({ loadTestMode: "yes" }), /^jitsi:loadtest\.loadTestMode: must be true or false \(got "yes"\)$/],
 ];
 

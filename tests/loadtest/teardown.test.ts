@@ -1,6 +1,6 @@
 /** The automatic teardown: the pure decision, the handler's AWS calls (mocked SDK) and the role's scope. */
 import * as assert from "assert";
-import { mockClient } from "aws-sdk-client-mock";
+import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, UpdateAutoScalingGroupCommand } from "@aws-sdk/client-auto-scaling";
 import { DescribeInstancesCommand, EC2Client, StopInstancesCommand } from "@aws-sdk/client-ec2";
 import { decideTeardown, runStartedAt, STARTED_AT_TAG } from "../../functions/loadtest-teardown/decide";
@@ -51,8 +51,13 @@ describe("load test teardown: decideTeardown", () => {
 });
 
 describe("load test teardown: handler (mocked AWS SDK)", () => {
-  const asg = mockClient(AutoScalingClient);
-  const ec2 = mockClient(EC2Client);
+  // Created in before(), not at load time: other files mock the same clients (mocha loads every file first).
+  let asg: AwsClientStub<AutoScalingClient>;
+  let ec2: AwsClientStub<EC2Client>;
+  before(() => {
+    asg = mockClient(AutoScalingClient);
+    ec2 = mockClient(EC2Client);
+  });
   const env = { nodeGroup: "lt-us-east-1-torture-nodes", hubInstanceId: "i-0123", maxDurationMinutes: 60 };
   beforeEach(() => {
     asg.reset();

@@ -47,7 +47,7 @@ describe("npm package: pack, install in a fresh project, compile, plan", functio
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it("ships dist/ with declarations and the prebuilt agent, and no source, tests, fixtures, tools or source maps", () => {
+  it("ships dist/ with declarations and the prebuilt agent and Lambda bundles; no source, tests, fixtures, tools, policy pack or source maps", () => {
     const files = pack.files.map((f) => f.path);
     for (const f of ["package.json", "dist/index.js", "dist/index.d.ts", "dist/agents/agent.js", "dist/components/bridge-fleet.d.ts", "CHANGELOG.md"])
       assert.ok(files.includes(f), `tarball lacks ${f}`);
@@ -56,7 +56,7 @@ describe("npm package: pack, install in a fresh project, compile, plan", functio
         !(f.startsWith("dist/") || ["package.json", "CHANGELOG.md", "README.md"].includes(f)) ||
         /\.map$|\.tsbuildinfo$/.test(f) ||
         (/\.ts$/.test(f) && !/\.d\.ts$/.test(f)) ||
-        /^dist\/(tests|tools|sim|policies|examples|provider)\//.test(f) ||
+        /^dist\/(tests|tools|policies|examples|provider)\//.test(f) ||
         /fixtures|\.test\./.test(f),
     );
     assert.deepEqual(unwanted, [], `tarball carries files it should not: ${unwanted.join(", ")}`);

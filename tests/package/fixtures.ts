@@ -41,6 +41,10 @@ export const CONSTRUCT_INPUTS: Record<string, Record<string, unknown>> = {
     deployment: DEPLOYMENT, region: REGION, shardIds: [SHARD.id], bridgeFleets: [{ name: `${REGION}-bridges`, autoScalingGroupName: "acme-us-east-1-bridges" }],
     turnEnabled: false, tags: TAGS,
   },
+  TortureGrid: {
+    deployment: "acme-loadtest", region: REGION, vpcId: VPC, subnetIds: PUBLIC, targetDomain: DOMAIN, allowedDomains: [DOMAIN],
+    conferences: 2, participants: 5, senders: 2, durationSeconds: 300, tags: TAGS,
+  },
   GlobalDashboard: {
     deployment: DEPLOYMENT, homeRegion: REGION,
     regions: [{ region: REGION, shards: [SHARD.id], fleets: [{ name: `${REGION}-bridges`, autoScalingGroupName: "acme-us-east-1-bridges" }], pools: [], turnEnabled: false, scalerFunctionNames: [], hostAutoScalingGroupNames: [] }],

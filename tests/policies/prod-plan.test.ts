@@ -117,7 +117,7 @@ describe("policy pack over the prod plan", function () {
     assert.ok(lts.every((lt) => /--max-drain-seconds \d+/.test(decodeUserData(lt.inputs.userData))), "the drain agent's command line is in the user data");
     const v = await blamed((r) => {
       if (lts.some((lt) => lt.urn === r.urn))
-        r.inputs.userData = Buffer.from(decodeUserData(r.inputs.userData).replace(/--max-drain-seconds \d+/g, "--max-drain-seconds 7000")).toString("base64");
+        r.inputs.userData = Buffer.from(decodeUserData(r.inputs.userData).replace(/--max-drain-seconds \d+/g, "--max-drain-seconds 200000")).toString("base64");
       return r;
     });
     const groups = new Set(plan.filter((r) => r.type === "aws:autoscaling/group:Group" && fleets.includes(r.parent ?? "")).map((r) => r.urn));
