@@ -26,7 +26,7 @@ export type { TurnClusterArgs } from "./components/turn-cluster";
 export { Monitoring } from "./components/monitoring";
 export type { MonitoringArgs, MonitoredGroup, MonitoredFunction } from "./components/monitoring";
 export { TortureGrid } from "./components/torture-grid";
-export type { TortureGridArgs } from "./components/torture-grid";
+export type { GridCostEstimate, TortureGridArgs } from "./components/torture-grid";
 export { GlobalDashboard } from "./components/global-dashboard";
 export type { GlobalDashboardArgs } from "./components/global-dashboard";
 export type { RegionDashboardInput, AsgGroup } from "./render/dashboard";

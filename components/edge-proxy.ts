@@ -42,6 +42,7 @@ export interface EdgeProxyArgs {
   readonly domain: string;
   /** Public Route53 zone of `domain`: when set, the certificate is validated by DNS records there. @default - validate outside Pulumi */
   readonly hostedZoneId?: string;
+  /** VPC of the region (the proxies, the load balancer and the shards live in it). */
   readonly vpcId: pulumi.Input<string>;
   /** CIDR of the region's VPC (the bridges' private addresses). */
   readonly vpcCidr: string;
@@ -61,7 +62,7 @@ export interface EdgeProxyArgs {
   readonly agent: AgentLocation;
   /** HAProxy instances, spread over the AZs of `privateSubnetIds`. @default 2 */
   readonly instances?: number;
-  /** @default "c5.large" */
+  /** EC2 instance type of the HAProxy hosts. @default "c5.large" */
   readonly instanceType?: pulumi.Input<string>;
   /** Bounded load of the consistent hash, % of the mean (jitsi-facts.md). @default 150 */
   readonly hashBalanceFactor?: number;
@@ -69,7 +70,7 @@ export interface EdgeProxyArgs {
   readonly stickExpireSeconds?: number;
   /** Abuse guard: new connections per client address per 10 s. @default 60 */
   readonly connectionsPer10sPerClient?: number;
-  /** @default 10 */
+  /** Root volume size of each proxy in GiB. @default 10 */
   readonly rootVolumeGiB?: number;
   /** Tags for every resource. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;

@@ -34,6 +34,7 @@ export interface JibriPoolArgs {
   readonly domain: string;
   /** The shards of the region; each recorder joins every shard's JibriBrewery. */
   readonly shards: ShardEndpoint[];
+  /** VPC of the region (the recorders' security group is created in it). */
   readonly vpcId: pulumi.Input<string>;
   /** Private subnets (recorders need no public address: they reach the meeting and S3 through NAT). */
   readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -57,8 +58,8 @@ export interface JibriPoolArgs {
   readonly rtmpAllowList?: string[];
   /** Per-session length cap in minutes; 0 = none. @default 240 */
   readonly usageTimeoutMinutes?: number;
-  /** Capture resolution. @default "1280x720" */
-  readonly resolution?: "1280x720" | "1920x1080";
+  /** Capture resolution: "1280x720" or "1920x1080" (checked at construction). @default "1280x720" */
+  readonly resolution?: string;
   /** Recordings move to S3 Standard-IA after this many days. @default 30 */
   readonly transitionToIaDays?: number;
   /** Recordings are deleted after this many days. @default 365 */
@@ -67,6 +68,7 @@ export interface JibriPoolArgs {
   readonly replicationDestinationBucketArn?: pulumi.Input<string>;
   /** Retention of the replenisher's logs. @default 30 */
   readonly logRetentionDays?: number;
+  /** Tags for every resource. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -97,6 +99,7 @@ export function resolveJibriPoolArgs(args: JibriPoolArgs) {
   if (!Number.isInteger(r.idleTarget) || r.idleTarget < 0 || r.idleTarget > r.max) errors.push({ propertyPath: "idleTarget", reason: `must be an integer from 0 to max (${r.max}), got ${r.idleTarget}` });
   if (r.expireDays <= r.transitionToIaDays) errors.push({ propertyPath: "expireDays", reason: `must be greater than transitionToIaDays (${r.transitionToIaDays})` });
   // S3 refuses a Standard-IA transition earlier than 30 days.
+  if (!["1280x720", "1920x1080"].includes(r.resolution)) errors.push({ propertyPath: "resolution", reason: `must be "1280x720" or "1920x1080", got "${r.resolution}"` });
   if (r.transitionToIaDays < 30) errors.push({ propertyPath: "transitionToIaDays", reason: `must be at least 30 (S3 Standard-IA minimum), got ${r.transitionToIaDays}` });
   if (errors.length > 0) throw new pulumi.InputPropertiesError({ message: "invalid JibriPoolArgs", errors });
   return r;
@@ -207,7 +210,7 @@ export class JibriPool extends pulumi.ComponentResource {
           finalizeScript: JIBRI_PATHS.finalizeScript,
           rtmpAllowList: a.rtmpAllowList,
           usageTimeoutMinutes: a.usageTimeoutMinutes,
-          resolution: a.resolution,
+          resolution: a.resolution as "1280x720" | "1920x1080",
         }),
         "boot.sh": renderJibriBootScript(boot),
         "jibri-env.sh": renderJibriEnvScript(boot),

@@ -50,6 +50,7 @@ export interface MonitoringArgs {
   readonly alarmEmails?: string[];
   /** Alarm windows and thresholds. @default metrics/alarms.ts ALARM_DEFAULTS */
   readonly alarmThresholds?: Partial<AlarmThresholds>;
+  /** Tags for every resource. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 

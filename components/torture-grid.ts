@@ -134,6 +134,14 @@ export function resolveTortureGridArgs(args: TortureGridArgs) {
   return { ...r, malleus, nodes, sessionsPerNode: size!.sessionsPerNode, cost };
 }
 
+/** What one load-test run of a grid costs, in USD. */
+export interface GridCostEstimate {
+  /** Setup plus the configured run. */
+  readonly expectedUsd: number;
+  /** Everything running until the automatic teardown. */
+  readonly worstCaseUsd: number;
+}
+
 export class TortureGrid extends pulumi.ComponentResource {
   public readonly hubInstanceId: pulumi.Output<string>;
   public readonly hubPrivateIp: pulumi.Output<string>;
@@ -144,7 +152,7 @@ export class TortureGrid extends pulumi.ComponentResource {
   public readonly teardownFunctionName: pulumi.Output<string>;
   public readonly dashboardName: pulumi.Output<string>;
   /** Expected and worst-case USD of this grid (sim/loadtest-sizing.ts estimateCost). */
-  public readonly costEstimate: pulumi.Output<{ expectedUsd: number; worstCaseUsd: number }>;
+  public readonly costEstimate: pulumi.Output<GridCostEstimate>;
 
   constructor(name: string, args: TortureGridArgs, opts?: pulumi.ComponentResourceOptions) {
     const a = resolveTortureGridArgs(args);
