@@ -20,12 +20,11 @@ import { PORTS } from "../config/ports";
 import { BridgePolicy, BridgePolicyError, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { bridgeScalerFunction } from "../functions/bridge-scaler/index";
 import { renderAgentInstall } from "../render/agent-install";
-import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
 import { renderJvbBootScript, renderJvbEnvScript, renderJvbUnits } from "../render/jvb-boot";
 import { JvbShardConnection, renderJvbConf } from "../render/jvb-conf";
 import { AgentLocation } from "./agent-artifacts";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
-import { publishRenderedFile } from "./rendered-files";
+import { hostUserData, stagedByExtension, STAGING_DIR } from "./host-user-data";
 
 export interface BridgeFleetArgs {
   /** Deployment name (plain: used in the group and function names). */
@@ -77,7 +76,6 @@ export interface BridgeFleetArgs {
 }
 
 const SPOT_FAMILIES = ["c5", "c5a", "c6i", "c6a"];
-const STAGING = "/etc/jitsi-aws/staged";
 /** AWS: lifecycle hook heartbeat timeout 30–7200 s; heartbeats extend it up to min(48 h, 100 × timeout) (jitsi-facts.md). */
 export const HOOK_TIMEOUT_RANGE = { min: 30, max: 7200 } as const;
 export const MAX_DRAIN_LIMIT_SECONDS = 48 * 3600;
@@ -223,7 +221,7 @@ export class BridgeFleet extends pulumi.ComponentResource {
         region: a.region,
         domain: a.domain,
         shards: allShards.map(({ s }) => ({ id: s.id, passwordParameter: s.secretParameters.jvb, parameterRegion: s.region })),
-        stagingDir: STAGING,
+        stagingDir: STAGING_DIR,
         agentInstall: renderAgentInstall({ bucket, key, region: a.region }),
         fleetName: name,
         groupName,
@@ -246,18 +244,13 @@ export class BridgeFleet extends pulumi.ComponentResource {
         "boot.sh": renderJvbBootScript(boot),
         "jvb-env.sh": renderJvbEnvScript(boot),
       };
-      const units = renderJvbUnits(boot);
-      const text = renderCloudConfig({
+      return hostUserData({
+        region: a.region,
+        component: name,
         packages: ["awscli", "curl", "gnupg", "ca-certificates"],
-        writeFiles: [
-          ...Object.entries(staged).map(([file, content]) => ({ path: `${STAGING}/${file}`, content, permissions: file.endsWith(".sh") ? "0700" : "0644" })),
-          ...Object.entries(units).map(([file, content]) => ({ path: `/etc/systemd/system/${file}`, content })),
-        ],
-        runcmd: [[`${STAGING}/boot.sh`]],
+        staged: stagedByExtension(staged),
+        units: renderJvbUnits(boot),
       });
-      for (const [file, content] of Object.entries({ ...staged, ...units, "user-data.yaml": text }))
-        publishRenderedFile({ region: a.region, component: name, path: file, content });
-      return encodeUserData(text, `${name} user data`);
     });
 
     const lt = hostLaunchTemplate(name, this, {

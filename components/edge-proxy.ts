@@ -17,13 +17,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeHostInput, bootstrapPeers } from "../agents/edge-peers";
 import { PORTS } from "../config/ports";
 import { renderAgentInstall, renderAgentUnit } from "../render/agent-install";
-import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
 import { agentConfigParameterName, logGroupName, renderCloudWatchAgentInstall } from "../render/cloudwatch-agent";
 import { EDGE_PATHS, renderEdgeBootScript, renderHaproxyReloadDropIn, renderPreReloadScript } from "../render/edge-boot";
 import { HAPROXY_TUNING_DEFAULTS, HaproxyConfigError, renderHaproxyConfig } from "../render/haproxy";
 import { AgentLocation } from "./agent-artifacts";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
-import { publishRenderedFile } from "./rendered-files";
+import { hostUserData, STAGING_DIR } from "./host-user-data";
 
 /** One shard as the edge routes to it. */
 export interface EdgeShard {
@@ -149,7 +148,6 @@ export function haproxyInput(r: EdgeRouting): { host: EdgeHostInput; bootstrapCo
   return { host, bootstrapConfig };
 }
 
-const STAGING = "/etc/jitsi-aws/staged";
 const PEERS_UNIT = "jitsi-aws-edge-peers.service";
 const METRICS_UNIT = "jitsi-aws-metrics.service";
 
@@ -202,7 +200,7 @@ export class EdgeProxy extends pulumi.ComponentResource {
         "boot.sh": {
           content: renderEdgeBootScript({
             region: a.region,
-            stagingDir: STAGING,
+            stagingDir: STAGING_DIR,
             agentInstall: renderAgentInstall({ bucket, key, region: a.region }),
             cloudWatchAgentInstall: renderCloudWatchAgentInstall({ region: a.region, parameterName: cwParam }),
             peersUnit: PEERS_UNIT,
@@ -218,18 +216,13 @@ export class EdgeProxy extends pulumi.ComponentResource {
         description: "HAProxy stats to CloudWatch",
         argv: ["publish-metrics", "--region", a.region, "--sources", "haproxy", "--haproxy-backend", "be_shards"],
       });
-      const text = renderCloudConfig({
+      return hostUserData({
+        region: a.region,
+        component: name,
         packages: ["awscli", "curl", "ca-certificates"],
-        writeFiles: [
-          ...Object.entries(staged).map(([file, f]) => ({ path: `${STAGING}/${file}`, content: f.content, permissions: f.permissions })),
-          { path: `/etc/systemd/system/${PEERS_UNIT}`, content: unit },
-          { path: `/etc/systemd/system/${METRICS_UNIT}`, content: metricsUnit },
-        ],
-        runcmd: [[`${STAGING}/boot.sh`]],
+        staged,
+        units: { [PEERS_UNIT]: unit, [METRICS_UNIT]: metricsUnit },
       });
-      for (const [file, f] of Object.entries({ ...staged, [PEERS_UNIT]: { content: unit }, [METRICS_UNIT]: { content: metricsUnit }, "user-data.yaml": { content: text } }))
-        publishRenderedFile({ region: a.region, component: name, path: file, content: f.content });
-      return encodeUserData(text, `${name} user data`);
     });
 
     const lt = hostLaunchTemplate(name, this, {

@@ -17,13 +17,12 @@ import { jibriReplenisherFunction } from "../functions/jibri-replenisher/index";
 import { JIBRI_TAGS } from "../functions/jibri-replenisher/protocol";
 import { renderAgentInstall } from "../render/agent-install";
 import { agentConfigParameterName, renderCloudWatchAgentInstall } from "../render/cloudwatch-agent";
-import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
 import { JIBRI_PATHS, JibriBootInput, renderFinalizeWrapper, renderJibriBootScript, renderJibriEnvScript, renderJibriSystemFiles, renderJibriUnits } from "../render/jibri-boot";
 import { renderJibriConf } from "../render/jibri-conf";
 import { AgentLocation } from "./agent-artifacts";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
 import { recordingsBucket } from "./recordings-bucket";
-import { publishRenderedFile } from "./rendered-files";
+import { hostUserData, stagedByExtension, STAGING_DIR } from "./host-user-data";
 
 export interface JibriPoolArgs {
   /** Deployment name used in resource names and SSM paths (plain: names are derived from it). */
@@ -105,7 +104,6 @@ export function resolveJibriPoolArgs(args: JibriPoolArgs) {
   return r;
 }
 
-const STAGING = "/etc/jitsi-aws/staged";
 const KEY_PREFIX = "recordings/";
 
 export class JibriPool extends pulumi.ComponentResource {
@@ -179,7 +177,7 @@ export class JibriPool extends pulumi.ComponentResource {
       const boot: JibriBootInput = {
         region: a.region,
         shards: a.shards.map((s) => ({ id: s.id, controlPasswordParameter: s.secretParameters.jibri, callPasswordParameter: s.secretParameters.recorder })),
-        stagingDir: STAGING,
+        stagingDir: STAGING_DIR,
         agentInstall: renderAgentInstall({ bucket: agentBucket, key: agentKey, region: a.region }),
         cloudWatchAgentInstall: renderCloudWatchAgentInstall({ region: a.region, parameterName: cwParam }),
         poolName: a.poolName,
@@ -216,20 +214,14 @@ export class JibriPool extends pulumi.ComponentResource {
         "jibri-env.sh": renderJibriEnvScript(boot),
         "jibri-finalize.sh": renderFinalizeWrapper(boot),
       };
-      const units = renderJibriUnits(boot);
-      const system = renderJibriSystemFiles();
-      const text = renderCloudConfig({
+      return hostUserData({
+        region: a.region,
+        component: name,
         packages: ["awscli", "curl", "gnupg", "ca-certificates"],
-        writeFiles: [
-          ...Object.entries(staged).map(([file, content]) => ({ path: `${STAGING}/${file}`, content, permissions: file.endsWith(".conf") ? "0644" : "0700" })),
-          ...Object.entries(units).map(([file, content]) => ({ path: `/etc/systemd/system/${file}`, content })),
-          ...Object.entries(system).map(([p, content]) => ({ path: p, content })),
-        ],
-        runcmd: [[`${STAGING}/boot.sh`]],
+        staged: stagedByExtension(staged, (f) => !f.endsWith(".conf")),
+        units: renderJibriUnits(boot),
+        system: renderJibriSystemFiles(),
       });
-      for (const [file, content] of Object.entries({ ...staged, ...units, "user-data.yaml": text }))
-        publishRenderedFile({ region: a.region, component: name, path: file, content });
-      return encodeUserData(text, `${name} user data`);
     });
 
     const lt = hostLaunchTemplate(name, this, {

@@ -7,7 +7,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { shardEndpoint, XMPP_USERS, XmppUser, xmppDomains } from "../config/naming";
 import { PORTS } from "../config/ports";
 import { DEFAULTS } from "../config/defaults";
-import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
 import { renderMeetConfigJs } from "../render/config-js";
 import { renderJicofoConf } from "../render/jicofo-conf";
 import { renderShardNginx } from "../render/nginx-shard";
@@ -17,7 +16,7 @@ import { renderAgentInstall, renderAgentUnit } from "../render/agent-install";
 import { agentConfigParameterName, renderCloudWatchAgentInstall } from "../render/cloudwatch-agent";
 import { AgentLocation } from "./agent-artifacts";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
-import { publishRenderedFile } from "./rendered-files";
+import { hostUserData, stagedByExtension, STAGING_DIR } from "./host-user-data";
 import { generatedSecret } from "./secrets";
 
 export interface JitsiShardArgs {
@@ -87,7 +86,6 @@ function resolve(args: JitsiShardArgs) {
   };
 }
 
-const STAGING = "/etc/jitsi-aws/staged";
 
 export class JitsiShard extends pulumi.ComponentResource {
   /** Stable private DNS name of the signalling node. */
@@ -231,7 +229,7 @@ export class JitsiShard extends pulumi.ComponentResource {
           privateZoneId: zoneId,
           secretParameters: endpoint.secretParameters,
           turnSecretParameter: turnParam,
-          stagingDir: STAGING,
+          stagingDir: STAGING_DIR,
           agentInstall: agent ? renderAgentInstall({ bucket: agentBucket, key: agentKey, region: a.region }) : "",
           cloudWatchAgentInstall: renderCloudWatchAgentInstall({ region: a.region, parameterName: cwParam }),
         }),
@@ -251,21 +249,13 @@ export class JitsiShard extends pulumi.ComponentResource {
             }),
           }
         : {};
-      const userData = renderCloudConfig({
+      return hostUserData({
+        region: a.region,
+        component: name,
         packages: ["awscli", "curl", "gnupg", "ca-certificates"],
-        writeFiles: [
-          ...Object.entries(rendered).map(([file, content]) => ({
-            path: `${STAGING}/${file}`,
-            content,
-            permissions: file.endsWith(".sh") ? "0700" : "0644",
-          })),
-          ...Object.entries(units).map(([file, content]) => ({ path: `/etc/systemd/system/${file}`, content })),
-        ],
-        runcmd: [[`${STAGING}/boot.sh`]],
+        staged: stagedByExtension(rendered),
+        units,
       });
-      for (const [file, content] of Object.entries({ ...rendered, ...units, "user-data.yaml": userData }))
-        publishRenderedFile({ region: a.region, component: name, path: file, content });
-      return encodeUserData(userData, `${name} user data`);
     });
 
     const lt = hostLaunchTemplate(name, this, {

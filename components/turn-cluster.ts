@@ -19,10 +19,10 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../config/defaults";
 import { PORTS } from "../config/ports";
 import { agentConfigParameterName, renderCloudWatchAgentInstall } from "../render/cloudwatch-agent";
-import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
 import { renderTurnBootScript, renderTurnCertDeployHook, renderTurnCertScript, renderTurnConfigScript, renderTurnUnits, TurnBootInput } from "../render/turn-boot";
 import { renderTurnserverConf, TURNSERVER_DEFAULTS } from "../render/turnserver-conf";
 import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
+import { hostUserData, STAGING_DIR } from "./host-user-data";
 import { publishRenderedFile } from "./rendered-files";
 
 export interface TurnClusterArgs {
@@ -127,7 +127,6 @@ export function turnHostCertName(hostname: string, index: number): string {
   return [`${first}-${index + 1}`, ...rest].join(".");
 }
 
-const STAGING = "/etc/jitsi-aws/staged";
 
 export class TurnCluster extends pulumi.ComponentResource {
   /** Elastic IPs of the hosts, in host order. */
@@ -217,7 +216,7 @@ export class TurnCluster extends pulumi.ComponentResource {
           turnSecretParameter: a.turnSecretParameterName,
           tlsListeningPort: a.tlsPort,
           acmeEmail: a.acmeEmail,
-          stagingDir: STAGING,
+          stagingDir: STAGING_DIR,
           issueCertificate: Boolean(a.hostedZoneId),
           cloudWatchAgentInstall: renderCloudWatchAgentInstall({ region: a.region, parameterName: agentParam }),
         };
@@ -229,14 +228,16 @@ export class TurnCluster extends pulumi.ComponentResource {
           "turn-cert-deploy.sh": [renderTurnCertDeployHook(), "0700"],
           ...Object.fromEntries(Object.entries(renderTurnUnits(input)).map(([f, c]) => [f, [c, "0644"] as [string, string]])),
         };
-        const text = renderCloudConfig({
+        return hostUserData({
+          region: a.region,
+          component: name,
           packages: ["awscli", "curl", "ca-certificates"],
-          writeFiles: Object.entries(staged).map(([f, [content, permissions]]) => ({ path: `${STAGING}/${f}`, content, permissions })),
-          runcmd: [[`${STAGING}/boot.sh`]],
+          staged: Object.fromEntries(Object.entries(staged).map(([f, [content, permissions]]) => [f, { content, permissions }])),
+          // The base turnserver.conf is the same for every host: published once, beside the hosts' folders.
+          unpublished: ["turnserver.conf"],
+          publishPrefix: `host-${i + 1}/`,
+          what: host,
         });
-        for (const [f, [content]] of Object.entries({ ...staged, "user-data.yaml": [text, ""] as [string, string] }))
-          if (f !== "turnserver.conf") publishRenderedFile({ region: a.region, component: name, path: `host-${i + 1}/${f}`, content });
-        return encodeUserData(text, `${host} user data`);
       });
       const lt = hostLaunchTemplate(host, this, {
         instanceType: a.instanceType,
