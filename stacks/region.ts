@@ -189,6 +189,7 @@ export class Region extends pulumi.ComponentResource {
         warmPool: region.bridges.warmPool,
         spot: region.bridges.spot,
         maxDrainSeconds: region.bridges.maxDrainSeconds,
+        scalingPolicy: region.bridges.scaling,
         relaysEnabled: true,
         logRetentionDays: config.monitoring.logRetentionDays,
         tags,

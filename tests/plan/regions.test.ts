@@ -5,6 +5,7 @@
 import * as assert from "assert";
 import { PlanResult, PlannedResource, runPlan } from "../../tools/plan/run";
 import { prodPlan } from "../helpers/prod-plan";
+import { DEFAULT_BRIDGE_POLICY, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { keyPaths, parseHoconText, standInEnv } from "../helpers/hocon-keys";
 
 const inputs = (r: PlannedResource) => r.inputs as Record<string, any>;
@@ -119,5 +120,23 @@ describe("stack-per-region mode (mocked StackReference)", function () {
     assert.match(inputs(usPeering[0]).vpcId, /^vpc-/);
     assert.match(inputs(usPeering[0]).peerVpcId, /^vpc-/);
     assert.strictEqual(ofType(us, "aws:ec2/vpcPeeringConnectionAccepter:VpcPeeringConnectionAccepter").length, 1);
+  });
+});
+
+describe("scaling policy from the stack config", () => {
+  it("reaches the bridge scaler Lambda (regions[].bridges.scaling → BRIDGE_POLICY_JSON)", async () => {
+    const plan = await prodPlan();
+    const fns = plan.resources.filter((r) => r.type === "aws:lambda/function:Function" && r.name.includes("bridges-scaler"));
+    assert.strictEqual(fns.length, 2);
+    for (const fn of fns) {
+      // The Lambda gets the overrides and resolves the rest from the shipped defaults, as the handler does.
+      const policy = resolveBridgePolicy(JSON.parse((fn.inputs as any).environment.variables.BRIDGE_POLICY_JSON));
+      const region = plan.config.regions.find((r) => fn.name.startsWith(r.name))!;
+      assert.strictEqual(policy.participantsPerBridge, region.bridges.scaling.participantsPerBridge ?? DEFAULT_BRIDGE_POLICY.participantsPerBridge);
+      assert.strictEqual(policy.drainCapS, region.bridges.maxDrainSeconds);
+      assert.strictEqual(policy.minBridges, region.bridges.min);
+      assert.strictEqual(policy.maxBridges, region.bridges.max);
+    }
+    assert.strictEqual(plan.config.regions[0].bridges.scaling.participantsPerBridge, 100, "set in Pulumi.prod.yaml");
   });
 });
