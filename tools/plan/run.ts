@@ -70,37 +70,24 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   await pulumi.runtime.setMocks(mocks, project, opts.stack, false);
 
   const resources: PlannedResource[] = [];
+  type Callback = (err: unknown, resp?: { getUrn(): string }) => void;
   const monitor = settings.getMonitor() as unknown as {
-    registerResource(req: RegisterRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): void;
-    readResource(req: ReadRequest, cb: (err: unknown, resp?: { getUrn(): string }) => void): void;
+    registerResource(req: RegisterRequest, cb: Callback): void;
+    readResource(req: ReadRequest, cb: Callback): void;
   };
-  // Resources read rather than created (StackReferences) are part of the plan too.
-  const originalRead = monitor.readResource.bind(monitor);
-  monitor.readResource = (req, cb) =>
-    originalRead(req, (err, resp) => {
+  // Every resource the engine accepts is recorded with its parent: created ones (registerResource) and
+  // read ones (readResource: StackReferences).
+  const recording =
+    (req: ResourceRequest, props: () => Record<string, unknown>, cb: Callback): Callback =>
+    (err, resp) => {
       if (!err && resp)
-        resources.push({
-          urn: resp.getUrn(),
-          type: req.getType(),
-          name: req.getName(),
-          parent: req.getParent() || null,
-          inputs: plainInputs(req.getProperties()?.toJavaScript() ?? {}),
-        });
+        resources.push({ urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, inputs: plainInputs(props()) });
       cb(err, resp);
-    });
-  const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req, cb) =>
-    original(req, (err, resp) => {
-      if (!err && resp)
-        resources.push({
-          urn: resp.getUrn(),
-          type: req.getType(),
-          name: req.getName(),
-          parent: req.getParent() || null,
-          inputs: plainInputs(req.getObject()?.toJavaScript() ?? {}),
-        });
-      cb(err, resp);
-    });
+    };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, cb) => register(req, recording(req, () => req.getObject()?.toJavaScript() ?? {}, cb));
+  const read = monitor.readResource.bind(monitor);
+  monitor.readResource = (req, cb) => read(req, recording(req, () => req.getProperties()?.toJavaScript() ?? {}, cb));
 
   const files: PlannedFile[] = [];
   const { setRenderedFileSink } = await import("../../components/rendered-files");
@@ -131,16 +118,16 @@ export async function runPlan(opts: PlanOptions): Promise<PlanResult> {
   return { stack: opts.stack, config, resources, files, secretValues: [...mocks.generatedSecrets], seconds };
 }
 
-interface ReadRequest {
+interface ResourceRequest {
   getType(): string;
   getName(): string;
   getParent(): string;
+}
+
+interface ReadRequest extends ResourceRequest {
   getProperties(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
 
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getParent(): string;
+interface RegisterRequest extends ResourceRequest {
   getObject(): { toJavaScript(): Record<string, unknown> } | undefined;
 }
