@@ -17,6 +17,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { EdgeHostInput, bootstrapPeers } from "../agents/edge-peers";
 import { PORTS } from "../config/ports";
 import { renderAgentInstall, renderAgentUnit } from "../render/agent-install";
+import { DEFAULTS } from "../config/defaults";
+import { LOG_RETENTION_DAYS } from "../config/sections/monitoring";
 import { agentConfigParameterName, logGroupName, renderCloudWatchAgentInstall } from "../render/cloudwatch-agent";
 import { EDGE_PATHS, renderEdgeBootScript, renderHaproxyReloadDropIn, renderPreReloadScript } from "../render/edge-boot";
 import { HAPROXY_TUNING_DEFAULTS, HaproxyConfigError, renderHaproxyConfig } from "../render/haproxy";
@@ -71,6 +73,8 @@ export interface EdgeProxyArgs {
   readonly connectionsPer10sPerClient?: number;
   /** Root volume size of each proxy in GiB. @default 10 */
   readonly rootVolumeGiB?: number;
+  /** Retention of the access-log group in days (a value CloudWatch Logs accepts). @default 30 */
+  readonly logRetentionDays?: number;
   /** Tags for every resource. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -85,12 +89,15 @@ export function resolveEdgeProxyArgs(args: EdgeProxyArgs) {
     stickExpireSeconds: args.stickExpireSeconds ?? HAPROXY_TUNING_DEFAULTS.stickExpireSeconds,
     connectionsPer10sPerClient: args.connectionsPer10sPerClient ?? HAPROXY_TUNING_DEFAULTS.maxConnRatePerClient,
     rootVolumeGiB: args.rootVolumeGiB ?? 10,
+    logRetentionDays: args.logRetentionDays ?? DEFAULTS.monitoring.logRetentionDays,
     bridgeCidrs: args.bridgeCidrs ?? [args.vpcCidr],
   };
   const errors: { propertyPath: string; reason: string }[] = [];
   if (!Number.isInteger(r.instances) || r.instances < 2 || r.instances > 10)
     errors.push({ propertyPath: "instances", reason: `must be a whole number from 2 to 10 (two AZs at least), got ${r.instances}` });
   if (r.shards.length === 0) errors.push({ propertyPath: "shards", reason: "must list at least one shard" });
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(r.logRetentionDays))
+    errors.push({ propertyPath: "logRetentionDays", reason: `must be one of ${LOG_RETENTION_DAYS.join(", ")}, got ${r.logRetentionDays}` });
   try {
     haproxyInput(r);
   } catch (e) {
@@ -311,7 +318,9 @@ export class EdgeProxy extends pulumi.ComponentResource {
     this.autoScalingGroupName = asg.name;
     // Created (with the region's retention) by the region's Monitoring, which owns every /jitsi/<deployment>/*
     // log group; the CloudWatch agent config it stores for the "edge" role ships /var/log/haproxy.log there.
-    this.accessLogGroupName = pulumi.output(logGroupName(a.deployment, "haproxy"));
+    // The access log (HAProxy's log-format with the room) goes here through the CloudWatch agent.
+    const accessLog = new aws.cloudwatch.LogGroup(`${name}-access-log`, { name: logGroupName(a.deployment, "haproxy"), retentionInDays: a.logRetentionDays, tags }, { parent: this });
+    this.accessLogGroupName = accessLog.name;
     this.registerOutputs({
       securityGroupId: this.securityGroupId,
       loadBalancerDnsName: this.loadBalancerDnsName,

@@ -46,6 +46,8 @@ export interface MonitoringArgs {
   readonly otherAutoScalingGroupNames?: pulumi.Input<string>[];
   /** Retention of every log group, in days (a value CloudWatch Logs accepts). @default 30 */
   readonly logRetentionDays?: number;
+  /** Services whose log group another component of the region creates (EdgeProxy owns "haproxy"). @default [] */
+  readonly externalLogServices?: string[];
   /** E-mail addresses subscribed to the alarm topic. @default [] */
   readonly alarmEmails?: string[];
   /** Alarm windows and thresholds. @default metrics/alarms.ts ALARM_DEFAULTS */
@@ -116,7 +118,9 @@ export class Monitoring extends pulumi.ComponentResource {
     const topic = new aws.sns.Topic(`${name}-alarms`, { displayName: `Jitsi ${a.deployment} ${a.region} alarms`, tags }, { parent: this });
     a.alarmEmails.forEach((email, i) => new aws.sns.TopicSubscription(`${name}-alarms-email-${i + 1}`, { topic: topic.arn, protocol: "email", endpoint: email }, { parent: this }));
 
-    const services = (Object.keys(LOG_SERVICES) as LogServiceName[]).filter((s) => (LOG_SERVICES[s].roles as readonly HostRole[]).some((r) => ROLES.includes(r)));
+    const services = (Object.keys(LOG_SERVICES) as LogServiceName[]).filter(
+      (s) => (LOG_SERVICES[s].roles as readonly HostRole[]).some((r) => ROLES.includes(r)) && !(args.externalLogServices ?? []).includes(s),
+    );
     const groups = Object.fromEntries(
       services.map((svc) => [svc, new aws.cloudwatch.LogGroup(`${name}-log-${svc}`, { name: logGroupName(a.deployment, svc), retentionInDays: a.logRetentionDays, tags }, { parent: this })]),
     ) as Partial<Record<LogServiceName, aws.cloudwatch.LogGroup>>;

@@ -157,6 +157,7 @@ export class Region extends pulumi.ComponentResource {
         hashBalanceFactor: region.edge.hashBalanceFactor,
         stickExpireSeconds: region.edge.stickExpireSeconds,
         connectionsPer10sPerClient: region.edge.connectionsPer10sPerClient,
+        logRetentionDays: config.monitoring.logRetentionDays,
         tags,
       },
       { parent: this },
@@ -308,6 +309,8 @@ export class Region extends pulumi.ComponentResource {
         // "jibri": JibriPool's default poolName (components/jibri-pool.ts), the --pool its hosts use.
         jibriPools: [{ name: "jibri", autoScalingGroupName: jibri.autoScalingGroupName }],
         turnEnabled: config.turn.enabled,
+        // The edge creates its own access-log group (EdgeProxy).
+        externalLogServices: ["haproxy"],
         scalerFunctions: [
           { key: "bridge-scaler", functionName: bridges.scalerFunctionName },
           { key: "jibri-replenisher", functionName: jibri.replenisherFunctionName },

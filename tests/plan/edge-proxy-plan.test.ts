@@ -124,9 +124,11 @@ describe("EdgeProxy in the plan of the prod stack", function () {
     }
   });
 
-  it("ships access logs to the region's /jitsi/prod/haproxy log group (created by Monitoring, with retention)", () => {
+  it("ships access logs to the region's /jitsi/prod/haproxy log group (created by EdgeProxy, with retention)", () => {
     const groups = plan.resources.filter((r) => r.type === "aws:cloudwatch/logGroup:LogGroup" && inputs(r).name === "/jitsi/prod/haproxy");
     assert.equal(groups.length, 2, "one per region");
+    const edges = new Set(plan.resources.filter((r) => r.type === "jitsi:index:EdgeProxy").map((r) => r.urn));
+    for (const g of groups) assert.ok(edges.has(g.parent ?? ""), `${g.name} belongs to an EdgeProxy`);
     for (const g of groups) assert.ok(inputs(g).retentionInDays > 0);
     for (const f of plan.files.filter((x) => x.component.endsWith("-edge") && x.path === "haproxy.cfg")) {
       assert.match(f.content, /log \/dev\/log local0/);

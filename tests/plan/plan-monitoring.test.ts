@@ -80,7 +80,10 @@ describe("plan of the prod stack: monitoring", function () {
     assert.ok(groups.length >= plan.config.regions.length * 5, `${groups.length} log groups`);
     for (const g of groups) assert.strictEqual(inputs(g).retentionInDays, plan.config.monitoring.logRetentionDays, g.name);
     for (const mon of byType("jitsi:index:Monitoring")) {
-      const own = new Set(childrenOf(mon).filter((c) => c.type === "aws:cloudwatch/logGroup:LogGroup").map((g) => inputs(g).name));
+      // Monitoring's own groups, plus the access-log group its region's EdgeProxy creates.
+      const region = plan.resources.find((r) => r.urn === mon.parent)!;
+      const edgeGroups = byType("aws:cloudwatch/logGroup:LogGroup").filter((g) => plan.resources.some((e) => e.urn === g.parent && e.type === "jitsi:index:EdgeProxy" && e.parent === region.urn));
+      const own = new Set([...childrenOf(mon), ...edgeGroups].filter((c) => c.type === "aws:cloudwatch/logGroup:LogGroup").map((g) => inputs(g).name));
       for (const p of childrenOf(mon).filter((c) => c.type === "aws:ssm/parameter:Parameter")) {
         const cfg = JSON.parse(inputs(p).insecureValue);
         for (const f of cfg.logs.logs_collected.files.collect_list) assert.ok(own.has(f.log_group_name), `${p.name} writes to ${f.log_group_name}, which ${mon.name} does not create`);
