@@ -45,6 +45,11 @@ export interface BridgeFleetArgs {
   readonly xmppDestinationCidrs: pulumi.Input<string>[];
   /** Security groups allowed to open colibri websockets (edge proxies, TCP 9090). @default [] */
   readonly websocketSourceSecurityGroupIds?: pulumi.Input<string>[];
+  /**
+   * VPC CIDRs of peer regions whose edge proxies may open colibri websockets here (TCP 9090): a client whose
+   * DNS answer changed region reaches its bridge through the other region's edge over the peering. @default []
+   */
+  readonly websocketSourceCidrs?: pulumi.Input<string>[];
   /** Where the host agent is (drain watcher, stats publisher). Required: without it nothing drains. */
   readonly agent: AgentLocation;
   /** EC2 instance type. @default "c5.xlarge" (jitsi-facts.md: ~80 participants at stress 0.8) */
@@ -89,6 +94,7 @@ export function resolveBridgeFleetArgs(args: BridgeFleetArgs) {
     ...args,
     peerShards: args.peerShards ?? [],
     websocketSourceSecurityGroupIds: args.websocketSourceSecurityGroupIds ?? [],
+    websocketSourceCidrs: args.websocketSourceCidrs ?? [],
     instanceType: args.instanceType ?? D.instanceType,
     minBridges: args.minBridges ?? D.min,
     maxBridges: args.maxBridges ?? D.max,
@@ -184,6 +190,14 @@ export class BridgeFleet extends pulumi.ComponentResource {
         new aws.vpc.SecurityGroupIngressRule(
           `${name}-ws-from-edge-${i}`,
           { securityGroupId: sg.id, referencedSecurityGroupId: src, ipProtocol: "tcp", fromPort: PORTS.jvbPublicHttp, toPort: PORTS.jvbPublicHttp, description: "colibri-ws from edge proxies" },
+          { parent: this },
+        ),
+    );
+    a.websocketSourceCidrs.forEach(
+      (cidr, i) =>
+        new aws.vpc.SecurityGroupIngressRule(
+          `${name}-ws-from-peer-${i}`,
+          { securityGroupId: sg.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: PORTS.jvbPublicHttp, toPort: PORTS.jvbPublicHttp, description: "colibri-ws from peer-region edge proxies" },
           { parent: this },
         ),
     );

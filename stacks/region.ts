@@ -183,6 +183,7 @@ export class Region extends pulumi.ComponentResource {
         peerShards: peers.flatMap((p) => p.shards),
         xmppDestinationCidrs: [region.vpcCidr, ...peers.map((p) => p.vpcCidr)],
         websocketSourceSecurityGroupIds: webSecurityGroupIds,
+        websocketSourceCidrs: peers.map((p) => p.vpcCidr),
         agent,
         instanceType: region.bridges.instanceType,
         minBridges: region.bridges.min,

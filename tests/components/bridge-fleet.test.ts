@@ -120,13 +120,16 @@ describe("components/bridge-fleet: prod plan", function () {
     assert.equal(eu.capacityRebalance, true);
   });
 
-  it("security group: only UDP 10000 open to the world; colibri-ws only from security groups; XMPP out only to the VPCs", async () => {
+  it("security group: only UDP 10000 open to the world; colibri-ws only from the edge's group and peer VPCs; XMPP out only to the VPCs", async () => {
     for (const region of REGIONS) {
       const rs = await fleetResources(region);
       const ingress = rs.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map(inputs);
       const world = ingress.filter((r) => r.cidrIpv4 === "0.0.0.0/0");
       assert.deepEqual(world.map((r) => [r.ipProtocol, r.fromPort, r.toPort]), [["udp", 10000, 10000]]);
-      assert.ok(ingress.filter((r) => r.fromPort === 9090).every((r) => r.referencedSecurityGroupId && !r.cidrIpv4));
+      const ws = ingress.filter((r) => r.fromPort === 9090);
+      assert.ok(ws.some((r) => r.referencedSecurityGroupId && !r.cidrIpv4), "from the region's edge group");
+      // A peer region's edge reaches it over the peering: exactly the other VPC's CIDR, never the world.
+      assert.deepEqual(ws.filter((r) => r.cidrIpv4).map((r) => r.cidrIpv4), [region === "eu-west-1" ? "10.10.0.0/16" : "10.20.0.0/16"]);
       const xmpp = rs.filter((r) => r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map(inputs).filter((r) => r.fromPort === 5222);
       assert.deepEqual(xmpp.map((r) => r.cidrIpv4).sort(), ["10.10.0.0/16", "10.20.0.0/16"]);
     }

@@ -53,6 +53,14 @@ describe("multi-region plan (prod: us-east-1 + eu-west-1)", function () {
     for (const r of rules) assert.deepStrictEqual([inputs(r).fromPort, inputs(r).toPort, inputs(r).ipProtocol], [5222, 5222, "tcp"]);
   });
 
+  it("lets the other region's edge reach this region's bridges' colibri websockets (9090), over the peering only", () => {
+    const rules = ofType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").filter((r) => r.name.includes("-bridges-ws-from-peer-"));
+    assert.deepStrictEqual(rules.map((r) => [r.name.split("-bridges-")[0], inputs(r).cidrIpv4, inputs(r).fromPort]).sort(), [
+      ["eu-west-1", "10.10.0.0/16", 9090],
+      ["us-east-1", "10.20.0.0/16", 9090],
+    ]);
+  });
+
   it("registers the bridges of each region with the shards of the other (relays)", async () => {
     const eu = plan.files.find((f) => f.region === "eu-west-1" && f.path === "jvb.conf");
     const us = plan.files.find((f) => f.region === "us-east-1" && f.path === "jvb.conf");
