@@ -14,7 +14,7 @@
  * Min/max come from the same stack sizing for every policy, so the comparison is about the rules.
  */
 import {
-  AsgLifecycleState, BridgeFleetState, BridgeInstance, BridgePolicy, decideBridgeCapacity, fleetHistoryMinutes,
+  AsgLifecycleState, BridgeFleetState, BridgeInstance, BridgePolicy, decideBridgeCapacity, fleetHistoryMinutes, Forecaster,
 } from "../functions/bridge-scaler/decide";
 import { DrainMode, Fleet } from "./fleet";
 import { SimBridge } from "./jicofo";
@@ -39,16 +39,20 @@ export function fleetState(fleet: Fleet, policy: BridgePolicy, nowS: number): Br
     drainStartedS: b.drainStartS,
   }));
   const previous: number[] = [];
+  const levels: number[] = [];
   for (let d = 1; d <= 7 && nowS - d * 86400 >= 0; d++) {
     const from = nowS - d * 86400;
     const peak = fleet.seriesPeak(from, from + policy.profileHorizonS);
-    if (peak !== undefined) previous.push(peak);
+    if (peak === undefined) continue;
+    previous.push(peak);
+    levels.push(fleet.seriesAt(from, from + policy.profileHorizonS) ?? peak);
   }
   return {
     desiredCapacity: fleet.desired,
     instances,
     fleetParticipantsPerMinute: fleet.visibleFleetSeries(nowS, fleetHistoryMinutes(policy)),
     previousDaysUpcomingPeak: previous,
+    previousDaysLevel: levels,
     lastScaleOutS: fleet.lastScaleOutS,
     lastScaleInS: fleet.lastScaleInS,
   };
@@ -61,16 +65,44 @@ function lifecycleOf(fleet: Fleet, b: SimBridge): AsgLifecycleState {
   return fleet.isReclaiming(b) ? "Terminating" : "Terminating:Wait";
 }
 
-/** The shipped decide(), applied the way functions/bridge-scaler/handler.ts applies it. */
-export function defaultRunner(policy: BridgePolicy): BridgeRunner {
+/**
+ * The true forecast: the highest bridge load in [newest datapoint, newest datapoint + lead], read from the load the
+ * trace will really put on the bridges (`load`: [t, endpoints] steps, sorted). Not something a Lambda can know; the
+ * `perfect-forecast` reference runs the shipped decide() with it to show how much of the gap to the oracle is
+ * forecasting and how much is the rules (sessions that cannot move, Jicofo's spreading).
+ */
+export function perfectForecaster(load: readonly (readonly [number, number])[], metricDelayS: number, nowS: number): Forecaster {
+  return (_state, _policy, leadS) => {
+    const from = nowS - metricDelayS;
+    const to = from + leadS;
+    // Last step at or before `from` (binary search), then every step inside the window.
+    let lo = 0;
+    let hi = load.length - 1;
+    let i = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (load[mid][0] <= from) { i = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    let peak = i >= 0 ? load[i][1] : 0;
+    for (let j = i + 1; j < load.length && load[j][0] <= to; j++) peak = Math.max(peak, load[j][1]);
+    return { expected: peak, surge: peak };
+  };
+}
+
+/**
+ * The shipped decide(), applied the way functions/bridge-scaler/handler.ts applies it. With `perfectLoad` (the
+ * trace's bridge load steps) it is the `perfect-forecast` reference instead: the same rules fed the true future load.
+ */
+export function defaultRunner(policy: BridgePolicy, perfectLoad?: readonly (readonly [number, number])[]): BridgeRunner {
   // Only used if the ASG itself removes a bridge (it does not: the scaler protects every serving bridge).
   const drainMode: DrainMode = { releaseWhenEmpty: true, capS: policy.drainCapS };
   return {
-    name: "default",
+    name: perfectLoad ? "perfect-forecast" : "default",
     drainMode,
     initial: policy.minBridges,
     tick(fleet, nowS) {
-      const d = decideBridgeCapacity(fleetState(fleet, policy, nowS), policy, nowS);
+      const forecaster = perfectLoad ? perfectForecaster(perfectLoad, fleet.cfg.metricDelayS, nowS) : undefined;
+      const d = decideBridgeCapacity(fleetState(fleet, policy, nowS), policy, nowS, forecaster);
       const byId = new Map(fleet.live().map((b) => [b.id, b]));
       for (const id of d.protect) byId.get(id)!.protectedFromScaleIn = true;
       for (const id of d.undrain) fleet.undrain(byId.get(id)!);

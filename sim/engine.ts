@@ -19,8 +19,14 @@ import {
 import { Conference, regionsOf } from "./trace";
 import { bridgeLoadSteps, buildWorkload, peakTurnAllocations, Workload } from "./workload";
 
+/** The policies the issue compares (`--policy all`). */
 export const POLICY_NAMES = ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template", "oracle"] as const;
-export type PolicyName = (typeof POLICY_NAMES)[number];
+/**
+ * References run only when named: `perfect-forecast` = the shipped decide() fed the true load of the next minutes
+ * (what perfect forecasting would buy; no Lambda can know it).
+ */
+export const REFERENCE_POLICY_NAMES = ["perfect-forecast"] as const;
+export type PolicyName = (typeof POLICY_NAMES)[number] | (typeof REFERENCE_POLICY_NAMES)[number];
 
 export interface SimOptions {
   readonly cfg: SimConfig;
@@ -174,6 +180,8 @@ function bridgeRunner(name: PolicyName, w: Workload, opts: SimOptions): BridgeRu
   switch (name) {
     case "default":
       return defaultRunner(p);
+    case "perfect-forecast":
+      return defaultRunner(p, bridgeLoadSteps(w));
     case "static-peak":
       return staticPeakRunner(Math.max(p.minBridges, Math.ceil(peakOf(bridgeLoadSteps(w)) / (opts.cfg.participantsPerBridge * opts.cfg.jicofoStressThreshold))));
     case "jitsi-autoscaler":
@@ -189,6 +197,7 @@ function recorderRunner(name: PolicyName, w: Workload, opts: SimOptions): Record
   const t = opts.replenishTarget;
   switch (name) {
     case "default":
+    case "perfect-forecast":
       return defaultRecorderRunner(t);
     case "static-peak":
       return staticRecorderRunner(peakOf(recorderNeed(w, opts.cfg)));

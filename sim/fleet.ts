@@ -113,6 +113,15 @@ export class Fleet {
     return peak;
   }
 
+  /** The first published fleet total in [fromS, toS] (the level at fromS, or the nearest minute after a gap). */
+  seriesAt(fromS: number, toS: number): number | undefined {
+    for (let m = Math.max(0, Math.ceil(fromS / 60)); m <= Math.floor(toS / 60) && m < this.fleetSeries.length; m++) {
+      const v = this.fleetSeries[m];
+      if (!Number.isNaN(v)) return v;
+    }
+    return undefined;
+  }
+
   // ---- what a scaler can do --------------------------------------------------------------------------------
 
   /** SetDesiredCapacity: the ASG launches (or terminates, by its default policy) to match. */

@@ -9,7 +9,7 @@ import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/de
 import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { renderChart } from "../sim/chart";
 import { DEFAULT_SIM_CONFIG } from "../sim/config";
-import { POLICY_NAMES, PolicyName, simulate } from "../sim/engine";
+import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
 import { generateTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
 import { formatTable, toJson } from "../sim/report";
@@ -19,7 +19,8 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
   --trace FILE          conference trace CSV (../shared/traces/*.csv)
   --generate SPEC       synthetic trace: seed=N,days=N,regions=N|r1+r2,shape=${TRACE_SHAPES.join("|")},perDay=N,record=F
   --write-trace FILE    with --generate: also write the generated trace
-  --policy NAME|all     ${POLICY_NAMES.join(", ")} (comma-separated list allowed; default all)
+  --policy NAME|all     ${POLICY_NAMES.join(", ")} (comma-separated list allowed; default all);
+                        also the reference ${REFERENCE_POLICY_NAMES.join(", ")} (the shipped rules fed the true future load)
   --faults SPEC         none | default | crash=R,az=N,azMinutes=M,spot=R,gaps=F,lambda=F
   --bridge K=V,...      override the shipped bridge policy (functions/bridge-scaler/decide.ts fields)
   --recorder K=V,...    override the shipped recorder target (functions/jibri-replenisher/decide.ts fields)
@@ -82,8 +83,9 @@ export function parseArgs(argv: readonly string[]): Args {
       case "--policy": {
         const v = value();
         const names = v === "all" ? [...POLICY_NAMES] : v.split(",");
+        const known: readonly string[] = [...POLICY_NAMES, ...REFERENCE_POLICY_NAMES];
         for (const n of names)
-          if (!(POLICY_NAMES as readonly string[]).includes(n)) throw new UsageError(`--policy: unknown policy "${n}" (allowed: ${POLICY_NAMES.join(", ")}, all)`);
+          if (!known.includes(n)) throw new UsageError(`--policy: unknown policy "${n}" (allowed: ${known.join(", ")}, all)`);
         a.policies = names as PolicyName[];
         break;
       }

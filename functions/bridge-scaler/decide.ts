@@ -91,6 +91,12 @@ export interface BridgeFleetState {
    * total during [now, now + {@link BridgePolicy.profileHorizonS}] at the same time of day. Empty = no history (first day).
    */
   readonly previousDaysUpcomingPeak: readonly number[];
+  /**
+   * The fleet total at this minute of each of those days (same order and length as previousDaysUpcomingPeak), so the
+   * learned rise is scaled to today's level: days differ in volume, the shape of the day repeats. Absent = use the
+   * previous days' peaks as they are.
+   */
+  readonly previousDaysLevel?: readonly number[];
   /** When the scaler last raised desired capacity (seconds; ASG tag written by the handler). */
   readonly lastScaleOutS?: number;
   /** When the scaler last drained a bridge (seconds; ASG tag written by the handler). */
@@ -294,8 +300,15 @@ function freshParticipants(b: BridgeInstance, policy: BridgePolicy, nowS: number
   return nowS - b.sample.timestampS <= policy.maxSampleAgeS ? b.sample.participants : undefined;
 }
 
-/** Decides the fleet's next actions at `nowS` (seconds). Invariants: tests/functions/bridge-decide.test.ts. */
-export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePolicy, nowS: number): BridgeDecision {
+/** Where the decision gets its load forecast from: {@link forecastParticipants} unless a simulation studies another. */
+export type Forecaster = (state: BridgeFleetState, policy: BridgePolicy, leadS: number) => Forecast | undefined;
+
+/**
+ * Decides the fleet's next actions at `nowS` (seconds). Invariants: tests/functions/bridge-decide.test.ts.
+ * `forecaster` is for the simulator's reference runs only (sim/bridge-policies.ts `perfect-forecast`); the Lambda
+ * uses the default.
+ */
+export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePolicy, nowS: number, forecaster: Forecaster = forecastParticipants): BridgeDecision {
   const inService = state.instances.filter((b) => b.lifecycleState === "InService");
   const booting = state.instances.filter((b) => PENDING.has(b.lifecycleState));
   const leaving = state.instances.filter((b) => LEAVING.has(b.lifecycleState));
@@ -315,8 +328,8 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   // reaction time's worth (undrain acts at the next run).
   const longLeadS = (warm.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
   const shortLeadS = policy.metricDelayS + policy.scheduleS;
-  const longF = forecastParticipants(state, policy, longLeadS) ?? { expected: known, surge: known };
-  const shortF = forecastParticipants(state, policy, shortLeadS) ?? { expected: known, surge: known };
+  const longF = forecaster(state, policy, longLeadS) ?? { expected: known, surge: known };
+  const shortF = forecaster(state, policy, shortLeadS) ?? { expected: known, surge: known };
   const longForecast = Math.max(known, longF.expected);
   const shortForecast = Math.max(known, shortF.expected);
   // Bridges for a forecast: the expected load at targetStress, a remembered surge at burstStress (above Jicofo's

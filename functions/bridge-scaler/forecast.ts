@@ -54,6 +54,20 @@ export function seasonalRise(series: readonly (number | null)[], leadS: number, 
   return ratio * Math.max(last, floor);
 }
 
+/**
+ * What previous days say the fleet total will reach within the profile horizon. With each day's level at this minute
+ * known, the median of the days' relative rises (upcoming peak ÷ level) scaled to today's level, since days differ in
+ * volume (a quiet Friday after a busy Thursday) while the shape of the day repeats; otherwise the median of the
+ * peaks. `floor` (one bridge at target) keeps night-time levels near zero from giving huge ratios.
+ */
+export function previousDaysForecast(state: BridgeFleetState, last: number, floor: number): number {
+  const peaks = state.previousDaysUpcomingPeak;
+  if (peaks.length === 0) return 0;
+  const levels = state.previousDaysLevel;
+  if (!levels || levels.length !== peaks.length) return median(peaks);
+  return median(peaks.map((p, i) => p / Math.max(levels[i], floor))) * Math.max(last, floor);
+}
+
 /** What the fleet total may reach `leadS` ahead. */
 export interface Forecast {
   /**
@@ -72,9 +86,12 @@ export function forecastParticipants(state: BridgeFleetState, policy: BridgePoli
   if (last === null || last === undefined) return undefined;
   const k = Math.min(policy.trendMinutes, series.length - 1);
   const before = k > 0 ? series[series.length - 1 - k] : null;
-  const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * (leadS / 60) : 0;
+  // A rise is expected to go on for as long as the window that measured it, not for the whole lead: a crowd joins
+  // within a few minutes (docs/simulator.md join model), and projecting its slope over a boot overshoots (measured:
+  // top-of-hour 1.43 → 1.40 × oracle, no overload added).
+  const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * Math.min(leadS / 60, k) : 0;
   const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress);
-  const history = state.previousDaysUpcomingPeak.length > 0 ? policy.profileWeight * median(state.previousDaysUpcomingPeak) : 0;
+  const history = policy.profileWeight * previousDaysForecast(state, Math.max(last, 0), policy.participantsPerBridge * policy.targetStress);
   // Headroom only while someone is on a bridge, so an idle fleet can still go to zero at night (minBridges 0).
   const headroom = last > 0 ? policy.headroomParticipants : 0;
   return { expected: Math.max(last + Math.max(growth, seasonal, headroom), history), surge: last + recentRise(series, leadS, policy.riseMemoryS) };

@@ -170,15 +170,21 @@ export function minuteSeries(points: readonly { t: number; v: number }[], nowS: 
   return out;
 }
 
-/** For each previous day (newest first), the highest fleet total in [now, now + horizon] at that time of day. */
-export function previousDaysPeaks(points: readonly { t: number; v: number }[], nowS: number, days: number, horizonS: number): number[] {
-  const peaks: number[] = [];
+/**
+ * For each previous day with data (newest first): the highest fleet total in [now, now + horizon] at that time of day,
+ * and the level it started from (the first datapoint of that window), so decide() can scale the day's rise to today.
+ */
+export function previousDaysProfile(points: readonly { t: number; v: number }[], nowS: number, days: number, horizonS: number): { upcomingPeak: number[]; level: number[] } {
+  const upcomingPeak: number[] = [];
+  const level: number[] = [];
   for (let d = 1; d <= days; d++) {
     const from = nowS - d * 86400;
-    const inWindow = points.filter((p) => p.t >= from - MINUTE && p.t <= from + horizonS).map((p) => p.v);
-    if (inWindow.length > 0) peaks.push(Math.max(...inWindow));
+    const inWindow = points.filter((p) => p.t >= from - MINUTE && p.t <= from + horizonS).sort((a, b) => a.t - b.t);
+    if (inWindow.length === 0) continue;
+    upcomingPeak.push(Math.max(...inWindow.map((p) => p.v)));
+    level.push(inWindow[0].v);
   }
-  return peaks;
+  return { upcomingPeak, level };
 }
 
 /** Drain tags of the group's instances (DescribeTags, key filter; paginated, bounded). */
@@ -265,11 +271,13 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
   // Scale-in memory: the newest drain still tagged, or the last termination (a drained bridge that already left).
   const lastDrain = [...drains.values()].reduce<number | undefined>((m, v) => Math.max(m ?? v, v), undefined);
   const lastScaleInS = lastDrain === undefined ? facts.lastTerminateS : Math.max(lastDrain, facts.lastTerminateS ?? lastDrain);
+  const history = previousDaysProfile(fleet, nowS, cfg.historyDays, p.profileHorizonS);
   return {
     desiredCapacity: group.DesiredCapacity ?? 0,
     instances,
     fleetParticipantsPerMinute: minuteSeries(fleet, nowS, minutes, p.maxSampleAgeS),
-    previousDaysUpcomingPeak: previousDaysPeaks(fleet, nowS, cfg.historyDays, p.profileHorizonS),
+    previousDaysUpcomingPeak: history.upcomingPeak,
+    previousDaysLevel: history.level,
     lastScaleOutS: facts.lastLaunchS,
     lastScaleInS,
   };

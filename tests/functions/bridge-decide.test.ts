@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as fc from "fast-check";
 import {
   BridgeFleetState, BridgeInstance, BridgePolicyError, chooseVictims, decideBridgeCapacity, DEFAULT_BRIDGE_POLICY,
-  fleetHistoryMinutes, recentRise, resolveBridgePolicy, seasonalRise, undrainOrder,
+  fleetHistoryMinutes, forecastParticipants, recentRise, resolveBridgePolicy, seasonalRise, undrainOrder,
 } from "../../functions/bridge-scaler/decide";
 
 const NOW = 1_000_000;
@@ -167,6 +167,34 @@ describe("decideBridgeCapacity: situations", () => {
     const d = decideBridgeCapacity(state([bridge("a", 40)], flat(40), { previousDaysUpcomingPeak: [400, 380, 420] }), P, NOW);
     assert.equal(d.change, "out");
     assert.equal(d.desiredCapacity, 5); // median 400 at 80 per bridge
+  });
+});
+
+describe("decideBridgeCapacity: forecasting", () => {
+  it("previous days: their rise is scaled to today's level (a quieter day gets proportionally fewer bridges)", () => {
+    // Yesterday went 200 -> 400 in the coming window; today runs at half of yesterday's level.
+    const busy = state([bridge("a", 40), bridge("b", 60)], flat(100), { previousDaysUpcomingPeak: [400], previousDaysLevel: [200] });
+    const f = forecastParticipants(busy, P0, 300)!;
+    assert.equal(f.expected, 200, "ratio 2 applied to today's 100");
+    assert.equal(decideBridgeCapacity(busy, P0, NOW).desiredCapacity, 3, "200 at 80 per bridge");
+    // Without the levels (an older handler), the peak is taken as it was: 400 -> 5 bridges.
+    const { previousDaysLevel: _drop, ...legacy } = busy;
+    assert.equal(decideBridgeCapacity(legacy, P0, NOW).desiredCapacity, 5);
+  });
+
+  it("previous days: a night-time level near zero is floored at one bridge, so a morning ramp is not blown up", () => {
+    // Yesterday 5 -> 160 within the window; today 10. Floor 80: ratio 160/80 = 2, times max(10, 80) = 160.
+    const s = state([bridge("a", 10)], flat(10), { previousDaysUpcomingPeak: [160], previousDaysLevel: [5] });
+    assert.equal(forecastParticipants(s, P0, 300)!.expected, 160);
+  });
+
+  it("growth: the slope of the last trendMinutes is projected for at most trendMinutes more, not for the whole boot lead", () => {
+    // +100 per minute over the last 3 minutes; a 5-minute lead expects 3 more minutes of it (+300), not 5 (+500).
+    const series = [...flat(100, 37), 200, 300, 400];
+    const s = state([bridge("a", 200), bridge("b", 200)], series);
+    const p = resolveBridgePolicy({ ...P0, seasonalPeriodS: 0, trendMinutes: 3 });
+    assert.equal(forecastParticipants(s, p, 300)!.expected, 700);
+    assert.equal(forecastParticipants(s, p, 120)!.expected, 600, "a 2-minute lead: 2 minutes of it");
   });
 });
 

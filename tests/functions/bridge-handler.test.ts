@@ -12,7 +12,7 @@ import { CloudWatchClient, GetMetricDataCommand, GetMetricDataCommandInput } fro
 import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
 import { BRIDGE_METRICS, NAMESPACE } from "../../metrics/catalog";
-import { applyDecision, gatherState, minuteSeries, previousDaysPeaks, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
+import { applyDecision, gatherState, minuteSeries, previousDaysProfile, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
 import { BridgeDecision, BridgePolicy, fleetHistoryMinutes, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
 
@@ -137,6 +137,7 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     assert.equal(state.fleetParticipantsPerMinute.at(-1), 17);
     assert.equal(state.fleetParticipantsPerMinute.at(-2), null, "a missing minute stays null");
     assert.deepEqual(state.previousDaysUpcomingPeak, [17]);
+    assert.deepEqual(state.previousDaysLevel, [17], "yesterday's level at this minute, aligned with its peak");
     assert.equal(state.lastScaleOutS, NOW - 300, "launches into the warm pool are not scale-outs");
     assert.equal(state.lastScaleInS, NOW - 200, "newest of drain tags and terminations");
   });
@@ -284,12 +285,12 @@ describe("functions/bridge-scaler handler helpers", () => {
     assert.deepEqual(minuteSeries([{ t: MIN - 3600, v: 1 }], NOW, 2, 180), [null, null]);
   });
 
-  it("previousDaysPeaks takes the highest total in the upcoming window of each earlier day, newest first", () => {
+  it("previousDaysProfile takes the highest total in the upcoming window of each earlier day and its starting level, newest first", () => {
     const pts = [
-      { t: NOW - 86400 + 60, v: 40 }, { t: NOW - 86400 + 240, v: 90 }, { t: NOW - 86400 + 900, v: 500 },
+      { t: NOW - 86400 + 240, v: 90 }, { t: NOW - 86400 + 60, v: 40 }, { t: NOW - 86400 + 900, v: 500 },
       { t: NOW - 2 * 86400 + 120, v: 70 },
     ];
-    assert.deepEqual(previousDaysPeaks(pts, NOW, 3, 300), [90, 70]);
+    assert.deepEqual(previousDaysProfile(pts, NOW, 3, 300), { upcomingPeak: [90, 70], level: [40, 70] });
   });
 
   it("readScalerConfig names missing variables and bad policy fields", () => {

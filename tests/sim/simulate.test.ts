@@ -9,6 +9,7 @@ import * as path from "path";
 import { resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { resolveReplenishTarget } from "../../functions/jibri-replenisher/decide";
 import { DEFAULT_SIM_CONFIG } from "../../sim/config";
+import { perfectForecaster } from "../../sim/bridge-policies";
 import { POLICY_NAMES, PolicyName, PolicyResult, simulate, SimResult } from "../../sim/engine";
 import { NO_FAULTS, parseFaults } from "../../sim/faults";
 import { generateTrace } from "../../sim/generate";
@@ -95,6 +96,31 @@ describe("simulate: tiny hand-computed traces", () => {
     assert.ok(row(faulty, "default").faultHitConferences > 0);
     assert.throws(() => parseFaults("crash=-1"), /crash must be a number from 0 to 10, got "-1"/);
     assert.throws(() => parseFaults("meteor=1"), /unknown key "meteor"/);
+  });
+});
+
+describe("simulate: the perfect-forecast reference", () => {
+  it("forecasts the true peak of the coming lead, counted from the newest datapoint (one metric delay ago)", () => {
+    const load: [number, number][] = [[0, 10], [100, 50], [200, 30], [400, 90]];
+    const f = (nowS: number, leadS: number) => perfectForecaster(load, 60, nowS)(undefined as never, undefined as never, leadS);
+    assert.deepEqual(f(160, 120), { expected: 50, surge: 50 }, "window 100..220: the step at 100 and the fall at 200");
+    assert.deepEqual(f(160, 30), { expected: 50, surge: 50 }, "window 100..130 starts at 50");
+    assert.deepEqual(f(100, 30), { expected: 10, surge: 10 }, "window 40..70: still 10");
+    assert.deepEqual(f(300, 120), { expected: 30, surge: 30 }, "window 240..360: the step at 400 is beyond it");
+    assert.deepEqual(f(400, 120), { expected: 90, surge: 90 }, "window 340..460 holds the step at 400");
+  });
+
+  it("runs the shipped rules with the true load only when named; `all` stays the issue's five", () => {
+    // A crowd of 60 joining an idle fleet at 10:00: knowing it, the rules launch a boot ahead and nobody waits.
+    const rows = ["q1,us-east-1,600,3600,4,0,0", ...Array.from({ length: 12 }, (_, i) => `c${i},us-east-1,36000,3600,5,0,0`)];
+    const r = simulate(trace(rows), opts(["default", "perfect-forecast"]));
+    assert.deepEqual(r.policies.map((p) => p.name), ["default", "perfect-forecast"]);
+    const d = row(r, "default");
+    const pf = row(r, "perfect-forecast");
+    assert.equal(pf.overloadedPct, 0);
+    assert.ok(pf.timeToCapacityP95S <= d.timeToCapacityP95S, `perfect ${pf.timeToCapacityP95S} s vs default ${d.timeToCapacityP95S} s`);
+    assert.equal(pf.cutConferences, 0);
+    assert.ok(!(POLICY_NAMES as readonly string[]).includes("perfect-forecast"));
   });
 });
 
