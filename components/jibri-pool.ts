@@ -12,7 +12,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { breweries, ShardEndpoint, xmppDomains } from "../config/naming";
 import { DEFAULTS } from "../config/defaults";
-import { resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
+import { REPLENISH_DEFAULTS, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { jibriReplenisherFunction } from "../functions/jibri-replenisher/index";
 import { JIBRI_TAGS } from "../functions/jibri-replenisher/protocol";
 import { renderAgentInstall } from "../render/agent-install";
@@ -271,7 +271,7 @@ export class JibriPool extends pulumi.ComponentResource {
       pool: a.poolName,
       region: a.region,
       warmPool: a.warmPool,
-      target: resolveReplenishTarget({ idleTarget: a.idleTarget, maxInstances: a.max, leadTimeSeconds: a.leadTimeSeconds, maxIdle: Math.max(a.idleTarget, Math.min(a.max, 30)) }),
+      target: resolveReplenishTarget({ idleTarget: a.idleTarget, maxInstances: a.max, leadTimeSeconds: a.leadTimeSeconds, maxIdle: Math.max(a.idleTarget, Math.min(a.max, REPLENISH_DEFAULTS.maxIdle)) }),
       topicArn: topic.arn,
       logGroupName: `/jitsi/${a.deployment}/${a.region}/${a.poolName}-replenisher`,
       logRetentionDays: a.logRetentionDays,

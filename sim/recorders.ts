@@ -12,7 +12,7 @@
  * Recorder metrics for the baselines are visible after the metric delay; faults do not touch recorders.
  */
 import {
-  decideJibriPool, PoolSnapshot, RecorderInstance, RecorderPhase, ReplenishTarget,
+  decideJibriPool, PoolSnapshot, RecorderInstance, RecorderPhase, ReplenishTarget, startHistorySeconds,
 } from "../functions/jibri-replenisher/decide";
 import { SimConfig, uploadSeconds } from "./config";
 import { EventQueue } from "./heap";
@@ -138,12 +138,15 @@ export class RecorderPool {
     for (const r of this.recorders) if (r.phase !== "gone") r.endS = nowS;
   }
 
-  snapshot(maxSize: number): PoolSnapshot {
+  /** What the replenisher's handler reads: the instances, and the starts of the last `historyS` (metric + tags). */
+  snapshot(maxSize: number, nowS: number, historyS: number): PoolSnapshot {
     const phaseOf = (p: Phase): RecorderPhase => (p === "restarting" ? "uploading" : p === "gone" ? "leaving" : p);
     const recorders: RecorderInstance[] = this.live().map((r) => ({
       id: r.id, phase: phaseOf(r.phase), launchedAt: r.launchS, phaseSince: r.phaseSince, protectedFromScaleIn: r.protectedFromScaleIn,
     }));
-    return { desiredCapacity: this.desired, minSize: 0, maxSize, recorders, recentStarts: this.starts.slice(-500) };
+    let i = this.starts.length;
+    while (i > 0 && this.starts[i - 1] > nowS - historyS) i--;
+    return { desiredCapacity: this.desired, minSize: 0, maxSize, recorders, recentStarts: this.starts.slice(i) };
   }
 
   byId(id: string): SimRecorder | undefined {
@@ -162,7 +165,7 @@ export function defaultRecorderRunner(target: ReplenishTarget): RecorderRunner {
     name: "default",
     initial: target.idleTarget,
     tick(pool, nowS) {
-      const d = decideJibriPool(pool.snapshot(target.maxInstances), target, nowS);
+      const d = decideJibriPool(pool.snapshot(target.maxInstances, nowS, startHistorySeconds(target) + target.leadTimeSeconds), target, nowS);
       for (const a of d.actions) {
         if (a.kind === "setDesired") pool.setDesired(a.desired, nowS);
         else if (a.kind === "terminate") {

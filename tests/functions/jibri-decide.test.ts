@@ -219,6 +219,19 @@ describe("jibri-replenisher idle buffer follows the start rate", () => {
     const off = resolveReplenishTarget({ ...t, seasonalPeriodsSeconds: [] });
     assert.strictEqual(startRate(lastHalfHour, NOW, off), 0);
   });
+  it("calendar effect on a ramp: the burst seen a period ago is scaled by the growth since, at most seasonalGrowthCap", () => {
+    const p = resolveReplenishTarget({ ...t, seasonalPeriodsSeconds: [1800], seasonalGrowthCap: 2 });
+    const burst = Array.from({ length: 6 }, (_, i) => NOW - 1800 + 10 + i * 20); // 6 starts at the last :00
+    const before = Array.from({ length: 3 }, (_, i) => NOW - 1800 - 600 + i * 100); // 3 in the window before it
+    const lately = Array.from({ length: 9 }, (_, i) => NOW - 850 + i * 60); // 9 in the last 15 min: 3x busier
+    // The burst (6 in a lead) counts double (growth 3, capped at 2); the last window alone would be 12/900 s.
+    assert.ok(Math.abs(startRate([...before, ...burst, ...lately], NOW, p) - 12 / 300) < 1e-12);
+    // A quieter day is not scaled down (growth floored at 1): the burst counts as it was.
+    assert.ok(Math.abs(startRate([...before, ...burst], NOW, p) - 6 / 300) < 1e-12);
+    const off = resolveReplenishTarget({ ...p, seasonalGrowthCap: 1 });
+    assert.ok(Math.abs(startRate([...before, ...burst, ...lately], NOW, off) - 6 / 300) < 1e-12);
+    assert.throws(() => resolveReplenishTarget({ seasonalGrowthCap: 0.5 }), /seasonalGrowthCap must be a number >= 1, got 0.5/);
+  });
   it("capped at maxIdle", () => {
     assert.strictEqual(idleBufferFor(10, t), 30);
   });
