@@ -53,6 +53,7 @@ export function fleetState(fleet: Fleet, policy: BridgePolicy, nowS: number): Br
     fleetParticipantsPerMinute: fleet.visibleFleetSeries(nowS, fleetHistoryMinutes(policy)),
     previousDaysUpcomingPeak: previous,
     previousDaysLevel: levels,
+    shardParticipants: fleet.visibleShardParticipants(nowS, policy.maxSampleAgeS),
     lastScaleOutS: fleet.lastScaleOutS,
     lastScaleInS: fleet.lastScaleInS,
   };

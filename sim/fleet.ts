@@ -52,6 +52,11 @@ export class Fleet {
   readonly fleetSeries: Float64Array;
   /** Bridges that published in each minute (for average stress). */
   readonly reportingSeries: Float64Array;
+  /**
+   * Jicofo's participant count per minute as the shards publish it (ShardParticipants): everyone in a conference
+   * that needs a bridge, placed or not (P2P calls need none in this model). NaN = missing.
+   */
+  readonly shardSeries: Float64Array;
   private readonly drainModes = new Map<SimBridge, DrainMode>();
   private readonly reclaiming = new Set<SimBridge>();
 
@@ -65,6 +70,14 @@ export class Fleet {
   ) {
     this.fleetSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(NaN);
     this.reportingSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(0);
+    this.shardSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(NaN);
+  }
+
+  /** The newest ShardParticipants minute visible at nowS and not older than maxAgeS; undefined when none. */
+  visibleShardParticipants(nowS: number, maxAgeS: number): number | undefined {
+    const last = Math.floor((nowS - this.cfg.metricDelayS) / 60);
+    for (let m = last; m >= 0 && nowS - m * 60 <= maxAgeS; m--) if (!Number.isNaN(this.shardSeries[m])) return this.shardSeries[m];
+    return undefined;
   }
 
   // ---- what a scaler can see -------------------------------------------------------------------------------
@@ -434,6 +447,7 @@ export class Fleet {
     }
     if (!gap) {
       this.fleetSeries[Math.floor(nowS / 60)] = total;
+      this.shardSeries[Math.floor(nowS / 60)] = this.demand;
       this.reportingSeries[Math.floor(nowS / 60)] = reporting;
     }
     this.timeline.push([nowS, this.demand, this.readyCapacity(), billed]);

@@ -97,6 +97,12 @@ export interface BridgeFleetState {
    * previous days' peaks as they are.
    */
   readonly previousDaysLevel?: readonly number[];
+  /**
+   * Participants the region's shards hold (Jicofo /stats `participants`, metrics/catalog.ts
+   * SHARD_METRICS.participants, Sum over [Region]), newest fresh minute; absent when unknown. The bridges' own metrics
+   * cannot show people waiting for a bridge, so this is what wakes a fleet that went to zero (minBridges 0 at night).
+   */
+  readonly shardParticipants?: number;
   /** When the scaler last raised desired capacity (seconds; ASG tag written by the handler). */
   readonly lastScaleOutS?: number;
   /** When the scaler last drained a bridge (seconds; ASG tag written by the handler). */
@@ -323,7 +329,9 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   let serving = inService.filter((b) => b.drainStartedS === undefined);
   let draining = inService.filter((b) => b.drainStartedS !== undefined);
   const staleBridges = serving.filter((b) => fresh(b) === undefined).length;
-  const known = sum(inService) + sum(leaving);
+  // With no bridge at all, nobody can be on one: Jicofo's count of participants is the only sign of demand.
+  const waiting = inService.length + booting.length === 0 ? (state.shardParticipants ?? 0) : 0;
+  const known = Math.max(sum(inService) + sum(leaving), waiting);
   // Two horizons: the whole group must cover a boot's worth of growth (launches are slow); the serving bridges a
   // reaction time's worth (undrain acts at the next run).
   const longLeadS = (warm.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
@@ -410,7 +418,9 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   const recent = state.fleetParticipantsPerMinute.slice(-window);
   if (recent.length < window || recent.some((v) => v === null)) return hold("fleet history incomplete: no scale-in");
   const servingPeak = Math.max(Math.max(...(recent as number[])), shortForecast) - elsewhere();
-  const keep = Math.max(policy.minBridges, bridgesFor(servingPeak, policy.scaleInStress), servingWant(), servingPeak > 0 || elsewhere() > 0 ? 1 : 0);
+  // The last bridge stays while anyone is in a conference (on a bridge, draining, or only known to Jicofo).
+  const anyone = servingPeak > 0 || elsewhere() > 0 || (state.shardParticipants ?? 0) > 0;
+  const keep = Math.max(policy.minBridges, bridgesFor(servingPeak, policy.scaleInStress), servingWant(), anyone ? 1 : 0);
   const remove = Math.min(policy.maxScaleInStep, serving.length - keep, policy.maxDraining - draining.length);
   if (remove <= 0) return hold(`serving peak ${servingPeak.toFixed(0)} needs ${keep} bridges`);
   const victims = chooseVictims(serving, policy, nowS, remove);

@@ -11,7 +11,8 @@
  *   termination it is the scale-in memory.
  * - CloudWatch GetMetricData on metrics/catalog.ts BRIDGE_METRICS.participants: the fleet total per minute
  *   (dimensions Region+Fleet, Sum) over `historyDays` days for trend and time-of-day profile, and each bridge's
- *   newest per-minute value (Region+Fleet+InstanceId, Maximum).
+ *   newest per-minute value (Region+Fleet+InstanceId, Maximum); SHARD_METRICS.participants (Region, Sum), the
+ *   demand Jicofo sees even when no bridge is up.
  *
  * Apply order (decide.ts): protect; undrain (delete the tag); drain (tag with now); terminate (unprotect, then
  * TerminateInstanceInAutoScalingGroup decrementing desired capacity: the terminating lifecycle hook holds the
@@ -29,7 +30,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
 import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { BRIDGE_METRICS, DIM } from "../../metrics/catalog";
+import { BRIDGE_METRICS, DIM, SHARD_METRICS } from "../../metrics/catalog";
 import {
   AsgLifecycleState,
   BridgeDecision,
@@ -149,6 +150,12 @@ async function metricData(cw: CloudWatchClient, queries: MetricDataQuery[], star
   return series;
 }
 
+/** SHARD_METRICS.participants summed over the region's shards (the [Region] dimension set every shard publishes). */
+function shardParticipantsQuery(id: string, cfg: ScalerConfig): MetricDataQuery {
+  const m = SHARD_METRICS.participants;
+  return { Id: id, MetricStat: { Metric: { Namespace: m.namespace, MetricName: m.name, Dimensions: [{ Name: DIM.Region, Value: cfg.fleetRegion }] }, Period: MINUTE, Stat: "Sum" }, ReturnData: true };
+}
+
 function participantsQuery(id: string, cfg: ScalerConfig, stat: "Sum" | "Maximum", instanceId?: string, metric: typeof BRIDGE_METRICS.participants | typeof BRIDGE_METRICS.conferences = BRIDGE_METRICS.participants): MetricDataQuery {
   const m = metric;
   const dims = [
@@ -245,6 +252,9 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
   const minutes = fleetHistoryMinutes(p);
   const historyStart = nowS - Math.max(cfg.historyDays * 86400, (minutes + 5) * MINUTE);
   const fleet = (await metricData(c.cw, [participantsQuery("fleet", cfg, "Sum")], historyStart, nowS)).get("fleet") ?? [];
+  // Jicofo's participants over the region's shards: the only demand signal when the fleet is at zero.
+  const shards = (await metricData(c.cw, [shardParticipantsQuery("shards", cfg)], nowS - p.maxSampleAgeS - 2 * MINUTE, nowS)).get("shards") ?? [];
+  const newestShard = shards.filter((s) => nowS - (s.t + MINUTE) <= p.maxSampleAgeS).sort((a, b) => b.t - a.t)[0];
 
   const sampleOf = (k: number) => {
     const pts = recent.get(`b${k}`) ?? [];
@@ -278,6 +288,7 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     fleetParticipantsPerMinute: minuteSeries(fleet, nowS, minutes, p.maxSampleAgeS),
     previousDaysUpcomingPeak: history.upcomingPeak,
     previousDaysLevel: history.level,
+    shardParticipants: newestShard?.v,
     lastScaleOutS: facts.lastLaunchS,
     lastScaleInS,
   };

@@ -115,6 +115,25 @@ describe("decideBridgeCapacity: situations", () => {
     assert.equal(decideBridgeCapacity(state([bridge("a", 0)], flat(0)), P, NOW).change, "hold");
   });
 
+  it("min 0, morning: with no bridge at all, Jicofo's participants wake the fleet (the bridges' metrics cannot)", () => {
+    const p0 = resolveBridgePolicy({ minBridges: 0 });
+    // Nobody on a bridge because there is none: the fleet series is empty/null, Jicofo counts 7 people waiting.
+    const wake = decideBridgeCapacity(state([], [null, null, null], { shardParticipants: 7 }), p0, NOW);
+    assert.equal(wake.change, "out", wake.reason);
+    assert.equal(wake.desiredCapacity, 1);
+    // 200 waiting (a big morning meeting): sized at once, 200 at 80 per bridge.
+    assert.equal(decideBridgeCapacity(state([], flat(0), { shardParticipants: 200 }), p0, NOW).desiredCapacity, 3);
+    // Nobody waiting, or the signal unknown: stays at zero.
+    assert.equal(decideBridgeCapacity(state([], flat(0), { shardParticipants: 0 }), p0, NOW).change, "hold");
+    assert.equal(decideBridgeCapacity(state([], flat(0)), p0, NOW).change, "hold");
+  });
+
+  it("min 0, night: the last bridge is not drained while Jicofo still counts someone in a conference", () => {
+    const p0 = resolveBridgePolicy({ minBridges: 0 });
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 0)], flat(0), { shardParticipants: 1 }), p0, NOW).drain, []);
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 0)], flat(0), { shardParticipants: 0 }), p0, NOW).drain, ["a"]);
+  });
+
   it("metric gap: a stale sample or a missing minute means hold, never scale in", () => {
     const stale = bridge("b", 5, { sample: { timestampS: NOW - 600, participants: 5 } });
     const d1 = decideBridgeCapacity(state([bridge("a", 5), stale, bridge("c", 5)], flat(15)), P, NOW);

@@ -11,7 +11,7 @@ import {
 import { CloudWatchClient, GetMetricDataCommand, GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
 import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { mockClient } from "aws-sdk-client-mock";
-import { BRIDGE_METRICS, NAMESPACE } from "../../metrics/catalog";
+import { BRIDGE_METRICS, NAMESPACE, SHARD_METRICS } from "../../metrics/catalog";
 import { applyDecision, gatherState, minuteSeries, previousDaysProfile, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
 import { BridgeDecision, BridgePolicy, fleetHistoryMinutes, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
@@ -44,7 +44,7 @@ interface Bridge {
 }
 
 /** Wires the mocks: the group, its activities, and CloudWatch answering per query id / dimensions. */
-function world(opts: { desired: number; bridges: Bridge[]; fleet: (minuteStartS: number) => number | undefined; activities?: { d: string; t: number }[]; warm?: string[] }) {
+function world(opts: { desired: number; bridges: Bridge[]; fleet: (minuteStartS: number) => number | undefined; activities?: { d: string; t: number }[]; warm?: string[]; shards?: number }) {
   asg.on(DescribeAutoScalingGroupsCommand).resolves({
     AutoScalingGroups: [
       {
@@ -66,7 +66,10 @@ function world(opts: { desired: number; bridges: Bridge[]; fleet: (minuteStartS:
         const dims = Object.fromEntries(q.MetricStat!.Metric!.Dimensions!.map((d) => [d.Name, d.Value]));
         const ts: Date[] = [];
         const vs: number[] = [];
-        if (dims.InstanceId) {
+        if (q.MetricStat!.Metric!.MetricName === SHARD_METRICS.participants.name) {
+          // Jicofo's participants over the region's shards: only the newest minute.
+          if (opts.shards !== undefined) (ts.push(new Date((MIN - 120) * 1000)), vs.push(opts.shards));
+        } else if (dims.InstanceId) {
           const b = opts.bridges.find((x) => x.id === dims.InstanceId);
           // Conferences per bridge: one per 4 participants, rounded up (a stand-in the tests can predict).
           const value = q.MetricStat!.Metric!.MetricName === BRIDGE_METRICS.conferences.name ? (b?.participants === undefined ? undefined : Math.ceil(b.participants / 4)) : b?.participants;
@@ -142,20 +145,36 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     assert.equal(state.lastScaleInS, NOW - 200, "newest of drain tags and terminations");
   });
 
-  it("reads only the fleet's catalogue metrics: fleet participants Sum + per bridge participants and conferences Maximum", async () => {
-    world({ desired: 1, bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 3 }], fleet: () => 3 });
+  it("reads only catalogue metrics: fleet participants Sum, per bridge participants and conferences Maximum, the region's shard participants Sum", async () => {
+    world({ desired: 1, bridges: [{ id: "i-0000000000000000a", state: "InService", participants: 3 }], fleet: () => 3, shards: 5 });
     await runScaler(clients, CFG, NOW, quiet);
     const queries = cw.commandCalls(GetMetricDataCommand).flatMap((c) => c.args[0].input.MetricDataQueries!);
-    assert.ok(queries.length === 3, `${queries.length} queries`);
-    assert.deepEqual(queries.map((q) => q.MetricStat!.Metric!.MetricName).sort(), [BRIDGE_METRICS.conferences.name, BRIDGE_METRICS.participants.name, BRIDGE_METRICS.participants.name]);
+    assert.ok(queries.length === 4, `${queries.length} queries`);
+    assert.deepEqual(queries.map((q) => q.MetricStat!.Metric!.MetricName).sort(), [BRIDGE_METRICS.conferences.name, BRIDGE_METRICS.participants.name, BRIDGE_METRICS.participants.name, SHARD_METRICS.participants.name]);
     for (const q of queries) {
       assert.equal(q.MetricStat!.Metric!.Namespace, NAMESPACE);
       assert.equal(q.MetricStat!.Period, 60);
       const dims = Object.fromEntries(q.MetricStat!.Metric!.Dimensions!.map((d) => [d.Name, d.Value]));
       assert.equal(dims.Region, "eu-central-1");
-      assert.equal(dims.Fleet, "bridges");
+      // The shard metric is summed over the region's shards (its [Region] dimension set); the rest is the fleet's.
+      if (q.MetricStat!.Metric!.MetricName === SHARD_METRICS.participants.name) assert.deepEqual(Object.keys(dims), ["Region"]);
+      else assert.equal(dims.Fleet, "bridges");
     }
-    assert.deepEqual(queries.map((q) => q.MetricStat!.Stat).sort(), ["Maximum", "Maximum", "Sum"]);
+    assert.deepEqual(queries.map((q) => q.MetricStat!.Stat).sort(), ["Maximum", "Maximum", "Sum", "Sum"]);
+  });
+
+  it("min 0: a fleet at zero bridges wakes up when Jicofo reports participants waiting, and stays at zero when it does not", async () => {
+    const cfg = { ...CFG, policy: resolveBridgePolicy({ ...CFG.policy, minBridges: 0 }) };
+    world({ desired: 0, bridges: [], fleet: quiet, shards: 12 });
+    const { decision } = await runScaler(clients, cfg, NOW, quiet);
+    assert.equal(decision.change, "out", decision.reason);
+    assert.deepEqual(asg.commandCalls(SetDesiredCapacityCommand).map((c) => c.args[0].input.DesiredCapacity), [1]);
+    asg.reset();
+    cw.reset();
+    world({ desired: 0, bridges: [], fleet: quiet, shards: 0 });
+    const idle = await runScaler(clients, cfg, NOW, quiet);
+    assert.equal(idle.decision.change, "hold", idle.decision.reason);
+    assert.equal(asg.commandCalls(SetDesiredCapacityCommand).length, 0);
   });
 
   it("applies a decision in decide.ts's order: protect (≤ 50 per call), undrain, drain, unprotect, terminate, set desired", async () => {

@@ -62,6 +62,19 @@ describe("simulate: tiny hand-computed traces", () => {
     assert.equal(row(r, "static-peak").overloadedParticipantMinutes, 0, "80 per conference per bridge: the webinar spills over two bridges");
   });
 
+  it("min 0: the fleet goes to zero at night and wakes for the first meeting (Jicofo's count), which waits about a boot", () => {
+    // Nobody until 03:00, then a 6-person meeting for an hour; the fleet starts at min 0 bridges.
+    const r = simulate(trace(["b,us-east-1,10800,3600,6,0,0"]), opts(["default"], NO_FAULTS, { minBridges: 0 }));
+    const d = row(r, "default");
+    // Served: each of the 6 waits for the launch (metric delay + schedule + boot, under 6 min), not for the hour.
+    const waitedMinutes = d.overloadedParticipantMinutes / 6;
+    assert.ok(waitedMinutes > 2 && waitedMinutes < 6, `waited ${waitedMinutes.toFixed(1)} min`);
+    // No bridge in the 3 hours before: the meeting's hour on two bridges (one of headroom) plus boot and drain;
+    // a fleet kept at one bridge would bill 4 h before the meeting even starts.
+    assert.ok(d.bridgeInstanceHours > 1 && d.bridgeInstanceHours < 2.5, `${d.bridgeInstanceHours} h`);
+    assert.equal(d.cutConferences, 0);
+  });
+
   it("two-party calls need no bridge: the oracle stays at zero bridges", () => {
     const r = simulate(trace(Array.from({ length: 50 }, (_, i) => `p${i},us-east-1,${i * 10},1800,2,0,0`)), opts(["oracle"]));
     assert.equal(row(r, "oracle").bridgeInstanceHours, 0);
