@@ -18,6 +18,8 @@ export interface FaultSpec {
   readonly spotReclaimsPerInstanceHour: number;
   readonly metricGapShare: number;
   readonly lambdaFailureShare: number;
+  /** Draw of the fault schedules (0 = the reference draw); every policy of one run meets the same faults. */
+  readonly seed?: number;
 }
 
 export const NO_FAULTS: FaultSpec = { crashPerInstanceHour: 0, azLossesPerDay: 0, azLossMinutes: 30, spotReclaimsPerInstanceHour: 0, metricGapShare: 0, lambdaFailureShare: 0 };
@@ -32,18 +34,25 @@ const KEYS: Record<string, [keyof FaultSpec, number, number]> = {
   spot: ["spotReclaimsPerInstanceHour", 0, 10],
   gaps: ["metricGapShare", 0, 0.9],
   lambda: ["lambdaFailureShare", 0, 1],
+  seed: ["seed", 0, 1_000_000],
 };
+
+/** Seed strings: the reference draw (seed 0) keeps the strings it always had. */
+const seeded = (s: string, seed: number | undefined): string => (seed ? `${s}#${seed}` : s);
 
 export function parseFaults(spec: string | undefined): FaultSpec {
   if (spec === undefined || spec === "" || spec === "none") return NO_FAULTS;
   if (spec === "default") return DEFAULT_FAULTS;
-  const out: Record<string, number> = { ...NO_FAULTS };
-  for (const part of spec.split(",")) {
+  // "default,seed=3": the default mix with another draw.
+  const parts = spec.split(",");
+  const base = parts[0] === "default" ? (parts.shift(), DEFAULT_FAULTS) : NO_FAULTS;
+  const out: Record<string, number> = { ...base };
+  for (const part of parts) {
     const [k, v] = part.split("=");
     const def = KEYS[k?.trim() ?? ""];
     if (!def) throw new Error(`--faults: unknown key "${k}" (allowed: ${Object.keys(KEYS).join(", ")}, or "default"/"none")`);
     const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || n < def[1] || n > def[2]) throw new Error(`--faults: ${k} must be a number from ${def[1]} to ${def[2]}, got "${v}"`);
+    if (v === undefined || !Number.isFinite(n) || n < def[1] || n > def[2] || (k === "seed" && !Number.isInteger(n))) throw new Error(`--faults: ${k} must be a ${k === "seed" ? "whole " : ""}number from ${def[1]} to ${def[2]}, got "${v}"`);
     out[def[0]] = n;
   }
   return out as unknown as FaultSpec;
@@ -64,7 +73,7 @@ export interface FaultSchedule {
 }
 
 export function faultSchedule(spec: FaultSpec, region: string, endS: number, azCount: number): FaultSchedule {
-  const rng = makeRng(hashString(`faults/${region}`));
+  const rng = makeRng(hashString(seeded(`faults/${region}`, spec.seed)));
   const azLosses: { az: number; fromS: number; toS: number }[] = [];
   const len = spec.azLossMinutes * 60;
   let t = 0;
@@ -75,8 +84,8 @@ export function faultSchedule(spec: FaultSpec, region: string, endS: number, azC
     t += len; // one AZ at a time
   }
   // A burst of 5 minutes starts at a 5-minute block with probability = gap share.
-  const gapSeed = hashString(`gaps/${region}`);
-  const lambdaSeed = hashString(`lambda/${region}`);
+  const gapSeed = hashString(seeded(`gaps/${region}`, spec.seed));
+  const lambdaSeed = hashString(seeded(`lambda/${region}`, spec.seed));
   return {
     azLosses,
     metricGap: (m) => spec.metricGapShare > 0 && makeRng(gapSeed ^ Math.floor(m / 300))() < spec.metricGapShare,
@@ -86,7 +95,7 @@ export function faultSchedule(spec: FaultSpec, region: string, endS: number, azC
 
 /** Per-instance fault times (crash, Spot reclaim notice) drawn from the instance's own seed. */
 export function instanceFaultTimes(spec: FaultSpec, instanceSeed: string, launchS: number): { crashS: number; reclaimNoticeS: number } {
-  const rng = makeRng(hashString(`inst/${instanceSeed}`));
+  const rng = makeRng(hashString(seeded(`inst/${instanceSeed}`, spec.seed)));
   return {
     crashS: launchS + exponential(rng, spec.crashPerInstanceHour / 3600),
     reclaimNoticeS: launchS + exponential(rng, spec.spotReclaimsPerInstanceHour / 3600),

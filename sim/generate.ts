@@ -2,12 +2,16 @@
  * Synthetic trace generator for "traces you have not seen": seeded, multi-day, multi-region, several shapes.
  * Shapes (per region, in the region's local time; region i is offset by `regionOffsetsH[i]` hours from t = 0):
  * - `office`:  working-day hump (ramp 07–09, lunch dip, decline after 17) and a small evening bump;
- * - `flash`:   the office hump with most meetings snapped to :00 and :30 (flash crowds);
+ * - `flash`:   the office hump with a share of meetings snapped to the first 90 s of :00 and :30 (flash crowds;
+ *              `flashSnapShare`, default 0.2 as measured in ../shared/traces/top-of-hour.csv: 23.6 % of its 08–18 h
+ *              meetings start in those 90 s against 5 % by chance);
  * - `evening`: a consumer pattern, quiet mornings and a 19–22 peak;
  * - `flat`:    round-the-clock load with a mild daily wave (a global customer).
  * Days differ by a random volume factor (±20 %); days 6 and 7 of each week run at 30 % (weekend).
- * Meetings: ~35 % two-party, the rest 3..~80 with a long tail (a few webinars above 80 that need several
- * bridges); durations cluster at 30 and 60 minutes with a tail to 3 h; `recordShare` of them recorded.
+ * Meetings: ~35 % two-party, the rest 3..80 with a long tail (the shared traces' largest meeting has 80); with
+ * `webinarShare` > 0, that share are webinars of 81–170 that need several bridges (a stress test: one arriving on a
+ * fleet of two bridges overloads one for its whole length); durations cluster at 30 and 60 minutes with a tail to
+ * 3 h; `recordShare` of them recorded.
  */
 import { exponential, hashString, makeRng } from "./rng";
 import { Conference } from "./trace";
@@ -26,7 +30,14 @@ export interface GenerateOptions {
   readonly shape: TraceShape;
   /** Share of meetings recorded (0..1). */
   readonly recordShare: number;
+  /** `flash` only: share of meetings snapped to :00/:30 (0..1; default {@link FLASH_SNAP_SHARE}). */
+  readonly flashSnapShare?: number;
+  /** Share of meetings that are webinars of 81–170 participants (0..1; default 0, as in the shared traces). */
+  readonly webinarShare?: number;
 }
+
+/** Share of meetings a `flash` trace snaps to the half hour: measured in top-of-hour.csv (see the header). */
+export const FLASH_SNAP_SHARE = 0.2;
 
 /** Relative arrival rate at local hour h (0..24) for a shape; the peak is about 1. */
 export function arrivalRate(shape: TraceShape, h: number): number {
@@ -49,11 +60,11 @@ function pick<T>(rng: () => number, items: readonly (readonly [number, T])[]): T
   return items[items.length - 1][1];
 }
 
-function participants(rng: () => number): number {
+function participants(rng: () => number, webinarShare: number): number {
   const u = rng();
   if (u < 0.35) return 2;
   if (u < 0.37) return 1;
-  if (u < 0.995) return Math.min(80, 3 + Math.floor(-Math.log(1 - rng()) * 7));
+  if (u < 1 - webinarShare) return Math.min(80, 3 + Math.floor(-Math.log(1 - rng()) * 7));
   return 81 + Math.floor(rng() * 90); // webinar: spills over bridges
 }
 
@@ -69,6 +80,10 @@ export function generateTrace(o: GenerateOptions): Conference[] {
   if (o.regions.length === 0) throw new Error("regions must list at least one region");
   if (!(o.conferencesPerDay > 0)) throw new Error(`conferencesPerDay must be > 0, got ${o.conferencesPerDay}`);
   if (!TRACE_SHAPES.includes(o.shape)) throw new Error(`shape must be one of ${TRACE_SHAPES.join(", ")}, got ${o.shape}`);
+  const snap = o.flashSnapShare ?? FLASH_SNAP_SHARE;
+  if (!(snap >= 0 && snap <= 1)) throw new Error(`snap must be a share from 0 to 1, got ${snap}`);
+  const webinars = o.webinarShare ?? 0;
+  if (!(webinars >= 0 && webinars <= 0.5)) throw new Error(`webinars must be a share from 0 to 0.5, got ${webinars}`);
   const offsets = o.regionOffsetsH ?? o.regions.map((_, i) => [0, -5, 8, 3, -8][i % 5]);
   const out: Conference[] = [];
   let n = 0;
@@ -88,13 +103,13 @@ export function generateTrace(o: GenerateOptions): Conference[] {
         let t = exponential(rng, rate);
         while (t < 1) {
           let start = day * 86400 + m * 60 + Math.floor(t * 60);
-          if (o.shape === "flash" && rng() < 0.7) start = Math.round(start / 1800) * 1800 + Math.floor(rng() * 90);
+          if (o.shape === "flash" && rng() < snap) start = Math.round(start / 1800) * 1800 + Math.floor(rng() * 90);
           const duration = durationS(rng);
           const recorded = rng() < o.recordShare;
           const recStart = recorded ? Math.floor(rng() * 0.2 * duration) : 0;
           const recDuration = recorded ? Math.max(60, Math.floor((duration - recStart) * (0.5 + 0.5 * rng()))) : 0;
           out.push({
-            id: `g${++n}`, region, startS: Math.max(0, start), durationS: duration, participants: participants(rng),
+            id: `g${++n}`, region, startS: Math.max(0, start), durationS: duration, participants: participants(rng, webinars),
             recordStartS: recStart, recordDurationS: recDuration,
           });
           t += exponential(rng, rate);

@@ -11,17 +11,18 @@ import { renderChart } from "../sim/chart";
 import { DEFAULT_SIM_CONFIG } from "../sim/config";
 import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
-import { generateTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
+import { FLASH_SNAP_SHARE, generateTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
 import { formatTable, toJson } from "../sim/report";
 import { Conference, formatTrace, readTrace } from "../sim/trace";
 
 const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [options]
   --trace FILE          conference trace CSV (../shared/traces/*.csv)
-  --generate SPEC       synthetic trace: seed=N,days=N,regions=N|r1+r2,shape=${TRACE_SHAPES.join("|")},perDay=N,record=F
+  --generate SPEC       synthetic trace: seed=N,days=N,regions=N|r1+r2,shape=${TRACE_SHAPES.join("|")},perDay=N,record=F,snap=F (flash: share snapped to :00/:30),webinars=F (share of 81–170 meetings)
   --write-trace FILE    with --generate: also write the generated trace
   --policy NAME|all     ${POLICY_NAMES.join(", ")} (comma-separated list allowed; default all);
                         also the reference ${REFERENCE_POLICY_NAMES.join(", ")} (the shipped rules fed the true future load)
-  --faults SPEC         none | default | crash=R,az=N,azMinutes=M,spot=R,gaps=F,lambda=F
+  --faults SPEC         none | default | crash=R,az=N,azMinutes=M,spot=R,gaps=F,lambda=F,seed=N
+                        ("default,seed=N": the default mix, another draw)
   --bridge K=V,...      override the shipped bridge policy (functions/bridge-scaler/decide.ts fields)
   --recorder K=V,...    override the shipped recorder target (functions/jibri-replenisher/decide.ts fields)
   --json                print one JSON object instead of the table
@@ -102,7 +103,7 @@ export function parseArgs(argv: readonly string[]): Args {
 /** Builds a trace from a --generate SPEC. */
 export function generateFromSpec(spec: string): Conference[] {
   const kv = keyValues("--generate", spec);
-  const allowed = ["seed", "days", "regions", "shape", "perDay", "record"];
+  const allowed = ["seed", "days", "regions", "shape", "perDay", "record", "snap", "webinars"];
   for (const k of Object.keys(kv)) if (!allowed.includes(k)) throw new UsageError(`--generate: unknown key "${k}" (allowed: ${allowed.join(", ")})`);
   const num = (k: string, d: number): number => {
     const n = kv[k] === undefined ? d : Number(kv[k]);
@@ -115,7 +116,7 @@ export function generateFromSpec(spec: string): Conference[] {
   const shape = (kv.shape ?? "office") as TraceShape;
   if (!TRACE_SHAPES.includes(shape)) throw new UsageError(`--generate: shape must be one of ${TRACE_SHAPES.join(", ")}, got "${shape}"`);
   try {
-    return generateTrace({ seed: num("seed", 1), days: num("days", 1), regions, shape, conferencesPerDay: num("perDay", 4000), recordShare: num("record", 0.1) });
+    return generateTrace({ seed: num("seed", 1), days: num("days", 1), regions, shape, conferencesPerDay: num("perDay", 4000), recordShare: num("record", 0.1), flashSnapShare: num("snap", FLASH_SNAP_SHARE), webinarShare: num("webinars", 0) });
   } catch (e) {
     throw new UsageError(`--generate: ${(e as Error).message}`);
   }
