@@ -87,8 +87,8 @@ export function forecastParticipants(state: BridgeFleetState, policy: BridgePoli
   const k = Math.min(policy.trendMinutes, series.length - 1);
   const before = k > 0 ? series[series.length - 1 - k] : null;
   // A rise is expected to go on for as long as the window that measured it, not for the whole lead: a crowd joins
-  // within a few minutes (docs/simulator.md join model), and projecting its slope over a boot overshoots (measured:
-  // top-of-hour 1.43 → 1.40 × oracle, no overload added).
+  // within a few minutes (docs/simulator.md join model), and projecting a short slope over a whole boot overshoots
+  // right after every crowd (DEFAULT_BRIDGE_POLICY.trendMinutes says what was measured).
   const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * Math.min(leadS / 60, k) : 0;
   const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress);
   const history = policy.profileWeight * previousDaysForecast(state, Math.max(last, 0), policy.participantsPerBridge * policy.targetStress);

@@ -244,6 +244,8 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     [
       ...watched.map((i, k) => participantsQuery(`b${k}`, cfg, "Maximum", i.InstanceId)),
       ...watched.map((i, k) => participantsQuery(`c${k}`, cfg, "Maximum", i.InstanceId, BRIDGE_METRICS.conferences)),
+      // Jicofo's participants over the region's shards: the only demand signal when the fleet is at zero.
+      shardParticipantsQuery("shards", cfg),
     ],
     nowS - p.maxSampleAgeS - 2 * MINUTE,
     nowS,
@@ -252,9 +254,7 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
   const minutes = fleetHistoryMinutes(p);
   const historyStart = nowS - Math.max(cfg.historyDays * 86400, (minutes + 5) * MINUTE);
   const fleet = (await metricData(c.cw, [participantsQuery("fleet", cfg, "Sum")], historyStart, nowS)).get("fleet") ?? [];
-  // Jicofo's participants over the region's shards: the only demand signal when the fleet is at zero.
-  const shards = (await metricData(c.cw, [shardParticipantsQuery("shards", cfg)], nowS - p.maxSampleAgeS - 2 * MINUTE, nowS)).get("shards") ?? [];
-  const newestShard = shards.filter((s) => nowS - (s.t + MINUTE) <= p.maxSampleAgeS).sort((a, b) => b.t - a.t)[0];
+  const newestShard = (recent.get("shards") ?? []).filter((s) => nowS - (s.t + MINUTE) <= p.maxSampleAgeS).sort((a, b) => b.t - a.t)[0];
 
   const sampleOf = (k: number) => {
     const pts = recent.get(`b${k}`) ?? [];

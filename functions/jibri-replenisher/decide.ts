@@ -116,8 +116,8 @@ export const REPLENISH_DEFAULTS: ReplenishTarget = {
   burstFactor: 3,
   // Half hour, hour, and the same time yesterday (the Lambda reads a day of JibriRecordingStarts when it has it).
   seasonalPeriodsSeconds: [1800, 3600, 86400],
-  // A doubling within a period is the steepest ramp the shared and generated traces show (sim: 95 -> 13 failed
-  // starts over 19 generated traces at 1.0 -> 2.0).
+  // At most a doubling within a period. With the previous-day period, it took failed starts on 16 generated 2-day
+  // traces from 12 to 9 (95 to 13 with harsher crowds); docs/jibri-pool.md.
   seasonalGrowthCap: 2,
   // Cost cap on the buffer: 60 idle covers ~30 starts per lead time at 3 sigma (λ + 3√λ), ~350 recordings an hour.
   maxIdle: 60,
