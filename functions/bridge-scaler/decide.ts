@@ -28,10 +28,10 @@
  * - While the ASG has not yet carried out the previous desired capacity, no capacity change is decided.
  */
 
-import { fleetHistoryMinutes, Forecast, forecastParticipants, recentRise, seasonalRise } from "./forecast";
+import { fleetHistoryMinutes, Forecast, ForecastHorizon, forecastParticipants, recentRise, seasonalRise } from "./forecast";
 
 export { fleetHistoryMinutes, forecastParticipants, recentRise, seasonalRise };
-export type { Forecast };
+export type { Forecast, ForecastHorizon };
 
 /** EC2 Auto Scaling lifecycle states (DescribeAutoScalingGroups `Instances[].LifecycleState`, warm pool included). */
 export type AsgLifecycleState =
@@ -310,7 +310,7 @@ function freshParticipants(b: BridgeInstance, policy: BridgePolicy, nowS: number
 }
 
 /** Where the decision gets its load forecast from: {@link forecastParticipants} unless a simulation studies another. */
-export type Forecaster = (state: BridgeFleetState, policy: BridgePolicy, leadS: number) => Forecast | undefined;
+export type Forecaster = (state: BridgeFleetState, policy: BridgePolicy, leadS: number, horizon: ForecastHorizon) => Forecast | undefined;
 
 /**
  * Decides the fleet's next actions at `nowS` (seconds). Invariants: tests/functions/bridge-decide.test.ts.
@@ -339,8 +339,8 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   // reaction time's worth (undrain acts at the next run).
   const longLeadS = (warm.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
   const shortLeadS = policy.metricDelayS + policy.scheduleS;
-  const longF = forecaster(state, policy, longLeadS) ?? { expected: known, surge: known };
-  const shortF = forecaster(state, policy, shortLeadS) ?? { expected: known, surge: known };
+  const longF = forecaster(state, policy, longLeadS, "group") ?? { expected: known, surge: known };
+  const shortF = forecaster(state, policy, shortLeadS, "serving") ?? { expected: known, surge: known };
   const longForecast = Math.max(known, longF.expected);
   const shortForecast = Math.max(known, shortF.expected);
   // Bridges for a forecast: the expected load at targetStress, a remembered surge at burstStress (above Jicofo's

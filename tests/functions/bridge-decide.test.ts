@@ -207,6 +207,18 @@ describe("decideBridgeCapacity: forecasting", () => {
     assert.equal(forecastParticipants(s, P0, 300)!.expected, 160);
   });
 
+  it("seasonal rise: the serving horizon takes the biggest of the previous cycles, the group horizon a recent-weighted mean", () => {
+    // 60 and 30 minutes ago the total rose 100 -> 110 (+10 %) and 100 -> 160 (+60 %) within the lead; now it is 100.
+    const series = [100, 110, ...flat(100, 28), 100, 160, ...flat(100, 28), 100];
+    assert.equal(seasonalRise(series, 120, 1800, 2, 80, "max"), 60);
+    // 2/3 of the last cycle's +60 % and 1/3 of the one before's +10 %: +43.3 %.
+    assert.ok(Math.abs(seasonalRise(series, 120, 1800, 2, 80, "recent") - (2 * 60 + 10) / 3) < 1e-9);
+    const s = state([bridge("a", 50), bridge("b", 50)], series);
+    const p = resolveBridgePolicy({ ...P0, trendMinutes: 1 });
+    assert.equal(forecastParticipants(s, p, 120, "serving")!.expected, 160);
+    assert.ok(Math.abs(forecastParticipants(s, p, 120, "group")!.expected - (100 + 130 / 3)) < 1e-9);
+  });
+
   it("growth: the slope of the last trendMinutes is projected for at most trendMinutes more, not for the whole boot lead", () => {
     // +100 per minute over the last 3 minutes; a 5-minute lead expects 3 more minutes of it (+300), not 5 (+500).
     const series = [...flat(100, 37), 200, 300, 400];

@@ -152,7 +152,7 @@ describe("simulate: generated traces", () => {
 describe("simulate: the perfect-forecast reference", () => {
   it("forecasts the true peak of the coming lead, counted from the newest datapoint (one metric delay ago)", () => {
     const load: [number, number][] = [[0, 10], [100, 50], [200, 30], [400, 90]];
-    const f = (nowS: number, leadS: number) => perfectForecaster(load, 60, nowS)(undefined as never, undefined as never, leadS);
+    const f = (nowS: number, leadS: number) => perfectForecaster(load, 60, nowS)(undefined as never, undefined as never, leadS, "group");
     assert.deepEqual(f(160, 120), { expected: 50, surge: 50 }, "window 100..220: the step at 100 and the fall at 200");
     assert.deepEqual(f(160, 30), { expected: 50, surge: 50 }, "window 100..130 starts at 50");
     assert.deepEqual(f(100, 30), { expected: 10, surge: 10 }, "window 40..70: still 10");
