@@ -183,9 +183,8 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   metricDelayS: 60,
   scheduleS: 60,
   maxSampleAgeS: 180,
-  // The growth of the last 4 minutes, projected over at most 4 more (sim, 19 shared and generated traces): 3 was
-  // cheaper on top-of-hour (1.40 vs 1.42 × oracle) but let a first-evening ramp overload a bridge (generated evening
-  // seed 13: 0.23 %); 5 also overloads nothing but takes weekday to 1.301; 4 overloads nothing at 1.298.
+  // The growth of the last 4 minutes, projected over at most 4 more. Sim, 3 shared + 36 generated traces: 3 overloads
+  // 5 of them (first ramps), 5 overloads 2 and costs weekday 1.30 × oracle, 4 overloads 1 at weekday 1.27.
   trendMinutes: 4,
   profileWeight: 1,
   profileHorizonS: 900,
