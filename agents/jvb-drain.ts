@@ -4,6 +4,7 @@
  *   jvb-drain watch --group G --hook H --region R [options]   (systemd service for the life of the instance)
  *   jvb-drain now   --group G --hook H --region R [options]   (drain at once; for operators)
  *   jvb-drain await-in-service [--imds-url U]                 (ExecStartPre of the bridge: waits out a warm pool)
+ *   jvb-drain initial-drain --region R [--imds-url U]         (prints true when the scaler reserved this bridge)
  *
  * `watch` polls instance metadata (IMDSv2) for the two signals that the instance is going away:
  *   - `autoscaling/target-lifecycle-state` = "Terminated": the group is terminating it and the terminating
@@ -179,7 +180,8 @@ const USAGE =
   "usage: jvb-drain watch|now --group NAME --hook NAME --region REGION [--max-drain-seconds 3600] [--poll-seconds 10]\n" +
   "         [--heartbeat-seconds 300] [--watch-seconds 5] [--tag-seconds 60] [--watch-limit-seconds 0] [--colibri-url http://127.0.0.1:8080]\n" +
   "         [--imds-url http://169.254.169.254] [--instance-id ID]\n" +
-  "       jvb-drain await-in-service [--imds-url URL] [--watch-seconds 5] [--watch-limit-seconds 0]";
+  "       jvb-drain await-in-service [--imds-url URL] [--watch-seconds 5] [--watch-limit-seconds 0]\n" +
+  "       jvb-drain initial-drain --region REGION [--imds-url URL] [--instance-id ID]";
 
 export function parseOptions(args: string[]): Options {
   const o: Record<string, string> = {};
@@ -272,6 +274,22 @@ async function run(argv: string[], clock: Clock, log: Log): Promise<number> {
     // A warm-pool instance boots, then stops: the bridge must not join breweries until the group puts it in service.
     const ok = await watchLoop(o, clock, async () => ((await imds.get("autoscaling/target-lifecycle-state")) === "InService" ? true : undefined), log);
     return ok ? 0 : 1;
+  }
+  if (command === "initial-drain") {
+    // Before JVB starts (render/jvb-boot.ts): a bridge the scaler tagged while it booted (a reserve) must come up in
+    // drain mode, so Jicofo gives it no conference before the watch loop mirrors the tag. Fails open: on any error
+    // it prints false and the bridge serves, as it did before reserves existed.
+    let drain = false;
+    try {
+      const id = o.instanceId ?? (await imds.get("instance-id"));
+      if (!id) throw new Error("no instance id in the metadata");
+      drain = (await readDrainTag(new EC2Client({ region: o.region || undefined }), id)) !== undefined;
+    } catch (e) {
+      // stderr: stdout carries only the answer the boot script reads.
+      console.error(JSON.stringify({ event: "jvb-drain-initial-failed", error: String(e) }));
+    }
+    console.log(String(drain));
+    return 0;
   }
   if (command !== "watch" && command !== "now") {
     console.error(USAGE);

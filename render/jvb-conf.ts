@@ -23,6 +23,8 @@ export const JVB_ENV = {
   localIpv4: "JVB_LOCAL_IPV4",
   /** Public IPv4 (instance metadata `public-ipv4`): the address clients send media to. */
   publicIpv4: "JVB_PUBLIC_IPV4",
+  /** "true" when the scaler tagged this bridge as a reserve while it booted (jvb-drain initial-drain): start drained. */
+  initialDrain: "JVB_INITIAL_DRAIN",
 } as const;
 
 /** Name of the environment variable holding the XMPP password of one shard ("JVB_XMPP_PASSWORD_SHARD_A"). */
@@ -131,6 +133,8 @@ export function jvbConfTree(input: JvbConfInput): { readonly [k: string]: HoconV
       },
       // shutdown: graceful shutdown on termination; drain: drain mode while the scaler drains the bridge (reversible).
       rest: { shutdown: { enabled: true }, drain: { enabled: true } },
+      // A reserve (tagged by the scaler while it booted) starts drained; the drain agent then mirrors the tag.
+      "initial-drain-mode": new EnvRef(JVB_ENV.initialDrain),
       "http-servers": {
         // The private server (REST, health, stats) answers on loopback only; the drain and metrics agents run on the host.
         private: { host: "127.0.0.1" },

@@ -108,6 +108,7 @@ export function defaultRunner(policy: BridgePolicy, perfectLoad?: readonly (read
       for (const id of d.protect) byId.get(id)!.protectedFromScaleIn = true;
       for (const id of d.undrain) fleet.undrain(byId.get(id)!);
       for (const id of d.drain) fleet.softDrain(byId.get(id)!, nowS);
+      for (const id of d.reserve) fleet.reserve(byId.get(id)!, nowS);
       for (const id of d.unprotect) byId.get(id)!.protectedFromScaleIn = false;
       for (const t of d.terminate) fleet.terminateInGroup(byId.get(t.instanceId)!, nowS);
       if (d.change === "out") fleet.setDesired(d.desiredCapacity, nowS, drainMode);

@@ -156,8 +156,23 @@ export class Fleet {
     b.drainStartS = nowS;
   }
 
-  /** Ends a reversible drain. */
+  /**
+   * Tags a booting bridge as a reserve: the drain tag is on the instance before JVB starts, so it comes up in drain
+   * mode (render/jvb-boot.ts) and serves only once undrained.
+   */
+  reserve(b: SimBridge, nowS: number): void {
+    if (b.state !== "booting" || b.leaving || b.drainStartS !== undefined) return;
+    this.scalingActions++;
+    b.drainStartS = nowS;
+  }
+
+  /** Ends a reversible drain, or a booting reserve's (it then comes up serving). */
   undrain(b: SimBridge): void {
+    if (b.state === "booting" && !b.leaving && b.drainStartS !== undefined) {
+      this.scalingActions++;
+      b.drainStartS = undefined;
+      return;
+    }
     if (b.state !== "draining" || b.leaving) return;
     this.scalingActions++;
     b.state = "serving";
@@ -258,7 +273,8 @@ export class Fleet {
 
   private ready(b: SimBridge, nowS: number): void {
     if (b.state !== "booting") return;
-    b.state = "serving";
+    // A reserve comes up in drain mode: in the group, no conferences until undrained.
+    b.state = b.drainStartS === undefined ? "serving" : "draining";
     this.placeUnplaced(nowS);
     this.account(nowS);
   }

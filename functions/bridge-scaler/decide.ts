@@ -161,6 +161,13 @@ export interface BridgePolicy {
   readonly seasonalCycles: number;
   /** Room kept for this many more participants whenever anyone is on a bridge (the first crowd of a day is not learned yet). */
   readonly headroomParticipants: number;
+  /**
+   * 1: a launched bridge the serving forecast does not need yet is tagged for drain while it boots (a reserve): it
+   * comes up in JVB drain mode, empty, and serves only when undrained. Launches for the slower group forecast then
+   * cannot spread new meetings over more bridges than the serving forecast needs, and a reserve that is not needed
+   * leaves empty instead of draining for an hour. 0: every launched bridge serves as soon as it is up.
+   */
+  readonly reserveLaunches: number;
 }
 
 /** Defaults of {@link BridgePolicy}; tuned with `npm run simulate` (docs/simulator.md). */
@@ -194,6 +201,9 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   seasonalCycles: 2,
   // One bridge's worth at 0.8: N+1 room whenever anyone is on a bridge.
   headroomParticipants: 80,
+  // Sim, shared traces (weekday / top-of-hour / recording-heavy × oracle): 1.27 / 1.39 / 1.27 without, 1.26 / 1.35 /
+  // 1.28 with; mean of 35 traces with 32 generated 1.378 → 1.363, no overload added.
+  reserveLaunches: 1,
 };
 
 /** Thrown by {@link resolveBridgePolicy}; lists every bad field. */
@@ -238,6 +248,7 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   check("burstStress", 0.05, 1, false);
   check("seasonalPeriodS", 0, 86400, false);
   check("seasonalCycles", 0, 48, true);
+  check("reserveLaunches", 0, 1, true);
   check("headroomParticipants", 0, 100000, false);
   if (problems.length === 0 && p.minBridges > p.maxBridges) problems.push(`minBridges must be at most maxBridges (${p.maxBridges}), got ${p.minBridges}`);
   if (problems.length === 0 && p.scaleInStress >= p.targetStress)
@@ -263,8 +274,13 @@ export interface BridgeDecision {
   readonly desiredCapacity: number;
   /** Serving bridges to put in drain mode (tag the instance with nowS; the agent enables JVB drain). */
   readonly drain: readonly string[];
-  /** Draining bridges to put back in service (remove the tag; the agent disables JVB drain). */
+  /** Draining bridges, and booting reserves, to put back in service (remove the tag; the agent disables JVB drain). */
   readonly undrain: readonly string[];
+  /**
+   * Booting bridges to keep as reserves (tag the instance with nowS, as for a drain): they come up in drain mode and
+   * serve once undrained ({@link BridgePolicy.reserveLaunches}).
+   */
+  readonly reserve: readonly string[];
   /** Drained bridges to terminate, decrementing desired capacity. */
   readonly terminate: readonly { readonly instanceId: string; readonly reason: TerminateReason }[];
   /** InService bridges to protect from scale-in (so only the scaler chooses victims). */
@@ -281,8 +297,10 @@ export interface BridgeDecision {
 export interface BridgeEstimate {
   /** InService bridges not draining (after this decision's undrains). */
   readonly serving: number;
-  /** Pending instances (coming capacity). */
+  /** Pending instances (coming capacity), reserves included. */
   readonly booting: number;
+  /** Of those, reserves: tagged to come up in drain mode (after this decision). */
+  readonly reserves: number;
   /** Warm-pool instances (fast start). */
   readonly warm: number;
   /** InService bridges in drain mode (after this decision's undrains, before its new drains). */
@@ -350,16 +368,32 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   const servingWant = (): number => clamp(bridgesForForecast(shortF, known, elsewhere()));
   const groupWant = clamp(bridgesForForecast(longF, known, sum(leaving)));
 
-  // Undrain before launching: a draining bridge serves again at once, a launch takes a boot. See undrainOrder.
+  // Booting bridges come up serving, unless tagged as reserves (they come up drained, see reserveLaunches).
+  let bootingServe = booting.filter((b) => b.drainStartedS === undefined);
+  const bootingReserve = booting.filter((b) => b.drainStartedS !== undefined);
+  // Undrain before launching: a draining bridge serves again at once, a launch takes a boot. See undrainOrder. A
+  // draining bridge without a fresh sample comes after those with one (a reserve just up has none yet, and a drained
+  // bridge only loses participants, so its room is known to be no less than at the drain); booting reserves last.
   const undrain: string[] = [];
-  const undrainable = undrainOrder(draining.filter((b) => fresh(b) !== undefined));
+  const undrainable = [...undrainOrder(draining.filter((b) => fresh(b) !== undefined)), ...draining.filter((b) => fresh(b) === undefined)];
   // When even the whole group falls short of the long forecast, every draining bridge's room is needed too.
   const groupShort = groupWant > serving.length + draining.length + booting.length;
-  while (undrainable.length > 0 && (groupShort || servingWant() > serving.length + booting.length)) {
-    const b = undrainable.shift()!;
-    undrain.push(b.instanceId);
-    serving = [...serving, b];
-    draining = draining.filter((d) => d !== b);
+  while ((undrainable.length > 0 || bootingReserve.length > 0) && (groupShort || servingWant() > serving.length + bootingServe.length)) {
+    const b = undrainable.shift();
+    if (b) {
+      serving = [...serving, b];
+      draining = draining.filter((d) => d !== b);
+    } else bootingServe = [...bootingServe, bootingReserve.shift()!];
+    undrain.push((b ?? bootingServe[bootingServe.length - 1]).instanceId);
+  }
+  // Booting bridges beyond what the serving forecast needs wait as reserves (the newest launches first); with no
+  // bridge serving, one always comes up serving.
+  const reserve: string[] = [];
+  if (policy.reserveLaunches === 1 && !groupShort) {
+    const spare = serving.length + bootingServe.length - Math.max(servingWant(), serving.length > 0 ? 0 : 1);
+    const extra = [...bootingServe].sort((a, b) => b.launchTimeS - a.launchTimeS || a.instanceId.localeCompare(b.instanceId)).slice(0, Math.max(0, spare));
+    reserve.push(...extra.map((b) => b.instanceId));
+    bootingServe = bootingServe.filter((b) => !reserve.includes(b.instanceId));
   }
 
   // Drained bridges leave at the cap, or when a sample taken after the drain began shows nobody and the group
@@ -380,10 +414,10 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   const desiredAfter = state.desiredCapacity - terminate.length;
 
   const estimate: BridgeEstimate = {
-    serving: serving.length, booting: booting.length, warm: warm.length, draining: draining.length,
+    serving: serving.length, booting: booting.length, reserves: booting.length - bootingServe.length, warm: warm.length, draining: draining.length,
     servingParticipants: sum(serving), forecastParticipants: longForecast, wantBridges: groupWant, staleBridges, leadTimeS: longLeadS,
   };
-  const base = { protect, unprotect, terminate, undrain, estimate };
+  const base = { protect, unprotect, terminate, undrain, reserve, estimate };
   const hold = (reason: string): BridgeDecision => ({ ...base, change: "hold", desiredCapacity: desiredAfter, drain: [], reason });
   const out = (n: number, reason: string): BridgeDecision => ({ ...base, change: "out", desiredCapacity: desiredAfter + n, drain: [], reason });
   const drainSome = (victims: readonly BridgeInstance[], reason: string): BridgeDecision =>

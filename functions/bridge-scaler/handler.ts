@@ -7,14 +7,15 @@
  *   DescribeWarmPool when the group has one (warm instances shorten the lead time).
  * - DescribeScalingActivities (newest 100): when each instance was launched, the group's last launch (scale-out
  *   memory) and last termination. Kept by AWS, so the scaler needs no state store of its own.
- * - DescribeTags: the drain tag (protocol.ts) of draining bridges: when each drain began; with the last
- *   termination it is the scale-in memory.
+ * - DescribeTags: the drain tag (protocol.ts) of draining bridges and booting reserves: when each drain began;
+ *   with the last termination it is the scale-in memory (a reserve's tag counts too, so scaleInCooldownS also
+ *   follows a reserve: the serving bridges had enough then).
  * - CloudWatch GetMetricData on metrics/catalog.ts BRIDGE_METRICS.participants: the fleet total per minute
  *   (dimensions Region+Fleet, Sum) over `historyDays` days for trend and time-of-day profile, and each bridge's
  *   newest per-minute value (Region+Fleet+InstanceId, Maximum); SHARD_METRICS.participants (Region, Sum), the
  *   demand Jicofo sees even when no bridge is up.
  *
- * Apply order (decide.ts): protect; undrain (delete the tag); drain (tag with now); terminate (unprotect, then
+ * Apply order (decide.ts): protect; undrain (delete the tag); drain and reserve (tag with now); terminate (unprotect, then
  * TerminateInstanceInAutoScalingGroup decrementing desired capacity: the terminating lifecycle hook holds the
  * bridge while its agent finishes the drain); SetDesiredCapacity for a scale-out. Every call is attempted; the
  * invocation fails afterwards if any failed, so the Lambda Errors metric shows it.
@@ -329,9 +330,11 @@ export async function applyDecision(c: Clients, cfg: ScalerConfig, d: BridgeDeci
   await protection(d.protect, true);
   if (d.undrain.length > 0)
     await call(`DeleteTags ${DRAIN_TAG} ${d.undrain.join(",")}`, () => c.ec2.send(new DeleteTagsCommand({ Resources: [...d.undrain], Tags: [{ Key: DRAIN_TAG }] })));
-  if (d.drain.length > 0)
-    await call(`CreateTags ${DRAIN_TAG}=${nowS} ${d.drain.join(",")}`, () =>
-      c.ec2.send(new CreateTagsCommand({ Resources: [...d.drain], Tags: [{ Key: DRAIN_TAG, Value: String(nowS) }] })),
+  // A reserve is a booting bridge tagged like a drained one: its agent starts JVB in drain mode (render/jvb-boot.ts).
+  const tagged = [...d.drain, ...d.reserve];
+  if (tagged.length > 0)
+    await call(`CreateTags ${DRAIN_TAG}=${nowS} ${tagged.join(",")}`, () =>
+      c.ec2.send(new CreateTagsCommand({ Resources: tagged, Tags: [{ Key: DRAIN_TAG, Value: String(nowS) }] })),
     );
   await protection(d.unprotect, false);
   for (const t of d.terminate)

@@ -209,6 +209,30 @@ describe("agents/jvb-drain", function () {
     assert.equal(warmReads, 4);
   });
 
+  it("initial-drain prints true only for a bridge the scaler tagged while it booted; any failure prints false (fail open)", async () => {
+    const answers = async (): Promise<string[]> => {
+      const out: string[] = [];
+      const logOut = console.log;
+      const logErr = console.error;
+      console.log = (line: string) => void out.push(String(line));
+      console.error = () => undefined;
+      try {
+        assert.equal(await main(["initial-drain", "--region", "eu-central-1", "--instance-id", "i-0fake00000000001"]), 0);
+      } finally {
+        console.log = logOut;
+        console.error = logErr;
+      }
+      return out;
+    };
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [{ ResourceId: "i-0fake00000000001", ResourceType: "instance", Key: DRAIN_TAG, Value: "1700000000" }] });
+    assert.deepEqual(await answers(), ["true"]);
+    assert.deepEqual(ec2.commandCalls(DescribeTagsCommand)[0].args[0].input.Filters, [{ Name: "resource-id", Values: ["i-0fake00000000001"] }, { Name: "key", Values: [DRAIN_TAG] }]);
+    ec2.on(DescribeTagsCommand).resolves({ Tags: [] });
+    assert.deepEqual(await answers(), ["false"]);
+    ec2.on(DescribeTagsCommand).rejects(Object.assign(new Error("Rate exceeded"), { name: "RequestLimitExceeded" }));
+    assert.deepEqual(await answers(), ["false"], "stdout carries only the answer, even on an error");
+  });
+
   it("drain mode follows the scaler's tag: tagged → POST /colibri/drain/enable once; tag gone → disable", async () => {
     const bridge = await fakeBridge({ participants: 4, leavePerPoll: 0 });
     const imds = await fakeImds({ afterGets: 0 }); // never terminating

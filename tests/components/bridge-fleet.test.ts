@@ -212,7 +212,7 @@ describe("components/bridge-fleet: the prod plan's jvb.conf", function () {
     const allShards = plan.config.regions.flatMap((r) => Array.from({ length: r.shards }, (_, i) => `${r.name}-s${i + 1}`)).sort();
     for (const region of REGIONS) {
       const text = plan.files.find((f) => f.region === region && f.component === `${region}-bridges` && f.path === "jvb.conf")!.content;
-      const env: Record<string, string> = { JVB_INSTANCE_ID: "i-0abc", JVB_LOCAL_IPV4: "10.0.0.5", JVB_PUBLIC_IPV4: "203.0.113.5" };
+      const env: Record<string, string> = { JVB_INSTANCE_ID: "i-0abc", JVB_LOCAL_IPV4: "10.0.0.5", JVB_PUBLIC_IPV4: "203.0.113.5", JVB_INITIAL_DRAIN: "false" };
       for (const id of allShards) env[`JVB_XMPP_PASSWORD_${id.toUpperCase().replace(/-/g, "_")}`] = `pw-${id}`;
       const saved = { ...process.env };
       Object.assign(process.env, env);

@@ -69,6 +69,45 @@ describe("decideBridgeCapacity: situations", () => {
     assert.equal(d.desiredCapacity, 5);
   });
 
+  describe("reserves (reserveLaunches)", () => {
+    const pending = (id: string, launchTimeS: number, extra: Partial<BridgeInstance> = {}): BridgeInstance =>
+      ({ instanceId: id, lifecycleState: "Pending", protectedFromScaleIn: false, launchTimeS, ...extra });
+    const booting = [pending("p0", NOW - 120), pending("p1", NOW - 60), pending("p2", NOW - 60)];
+
+    it("booting bridges the serving forecast does not need are tagged as reserves, the newest launches first", () => {
+      // 120 participants + 80 headroom need 3 serving bridges at 0.8: 2 serve, so 1 of the 3 booting ones must serve.
+      const d = decideBridgeCapacity(state([bridge("a", 60), bridge("b", 60), ...booting], flat(120)), P, NOW);
+      assert.deepEqual(d.reserve, ["p1", "p2"]);
+      assert.equal(d.estimate.reserves, 2);
+      assert.equal(d.desiredCapacity, 5, "reserves stay in the group");
+      assert.deepEqual(decideBridgeCapacity(state([bridge("a", 60), bridge("b", 60), ...booting], flat(120)), resolveBridgePolicy({ ...P, reserveLaunches: 0 }), NOW).reserve, []);
+    });
+
+    it("a reserve is undrained when the serving bridges need it, after the draining bridges that hold meetings", () => {
+      const reserved = [pending("p0", NOW - 120), pending("p1", NOW - 60, { drainStartedS: NOW - 60 }), pending("p2", NOW - 60, { drainStartedS: NOW - 60 })];
+      const busyDrain = bridge("c", 30, { drainStartedS: NOW - 900, sample: { timestampS: NOW - 60, participants: 30, conferences: 3 } });
+      // The total climbs 120 → 300: the serving horizon needs 5 bridges (300 + 2 minutes of growth); 2 serve and 1 boots
+      // to serve: the draining bridge with meetings serves again first (already paid for), then one reserve; p2 waits.
+      const d = decideBridgeCapacity(state([bridge("a", 150), bridge("b", 150), busyDrain, ...reserved], [...flat(120, 37), 180, 240, 300]), P, NOW);
+      assert.deepEqual(d.undrain, ["c", "p1"]);
+      assert.deepEqual(d.reserve, []);
+    });
+
+    it("a reserve just in service (drain mode, no sample yet) can be undrained; an empty one leaves when the group covers the forecast", () => {
+      const fresh = bridge("r", 0, { drainStartedS: NOW - 200, sample: undefined });
+      const need = decideBridgeCapacity(state([bridge("a", 75), fresh], [...flat(60, 38), 75, 75]), P, NOW);
+      assert.deepEqual(need.undrain, ["r"]);
+      const idle = bridge("r", 0, { drainStartedS: NOW - 200, sample: { timestampS: NOW - 60, participants: 0 } });
+      const spare = decideBridgeCapacity(state([bridge("a", 10), bridge("b", 10), idle], flat(20)), P, NOW);
+      assert.deepEqual(spare.terminate, [{ instanceId: "r", reason: "empty" }]);
+    });
+
+    it("with no bridge serving, one booting bridge always comes up serving", () => {
+      const d = decideBridgeCapacity(state([pending("p0", NOW - 120), pending("p1", NOW - 60)], flat(0), { shardParticipants: 0 }), resolveBridgePolicy({ ...P, minBridges: 0 }), NOW);
+      assert.deepEqual(d.reserve, ["p1"]);
+    });
+  });
+
   it("scales in slowly: drains the bridge with the fewest participants, one at a time", () => {
     const inst = [bridge("a", 30), bridge("b", 12), bridge("c", 25), bridge("d", 20)];
     const d = decideBridgeCapacity(state(inst, flat(87)), P, NOW);

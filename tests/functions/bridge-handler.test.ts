@@ -182,7 +182,7 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     const many = Array.from({ length: 51 }, (_, i) => `i-${String(i).padStart(17, "0")}`);
     const decision: BridgeDecision = {
       change: "out", desiredCapacity: 7, reason: "test",
-      protect: many, undrain: ["i-0000000000000000u"], drain: ["i-0000000000000000v"], unprotect: ["i-0000000000000000z"],
+      protect: many, undrain: ["i-0000000000000000u"], drain: ["i-0000000000000000v"], reserve: ["i-0000000000000000r"], unprotect: ["i-0000000000000000z"],
       terminate: [{ instanceId: "i-0000000000000000z", reason: "empty" }],
       estimate: {} as BridgeDecision["estimate"],
     };
@@ -202,7 +202,8 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     ]);
     assert.deepEqual(calls.map((c) => c.input).slice(2), [
       { Resources: ["i-0000000000000000u"], Tags: [{ Key: DRAIN_TAG }] },
-      { Resources: ["i-0000000000000000v"], Tags: [{ Key: DRAIN_TAG, Value: String(NOW) }] },
+      // A booting reserve gets the drain tag in the same call as the drained bridges.
+      { Resources: ["i-0000000000000000v", "i-0000000000000000r"], Tags: [{ Key: DRAIN_TAG, Value: String(NOW) }] },
       { AutoScalingGroupName: CFG.groupName, InstanceIds: ["i-0000000000000000z"], ProtectedFromScaleIn: false },
       { InstanceId: "i-0000000000000000z", ShouldDecrementDesiredCapacity: true },
       { AutoScalingGroupName: CFG.groupName, DesiredCapacity: 7, HonorCooldown: false },
@@ -271,7 +272,7 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
     world({ desired: 0, bridges: [], fleet: () => undefined });
     asg.on(SetInstanceProtectionCommand).rejects(Object.assign(new Error("not authorized"), { name: "AccessDenied" }));
     const decision: BridgeDecision = {
-      change: "out", desiredCapacity: 2, reason: "test", protect: ["i-0000000000000000a"], undrain: [], drain: [], unprotect: [], terminate: [],
+      change: "out", desiredCapacity: 2, reason: "test", protect: ["i-0000000000000000a"], undrain: [], drain: [], reserve: [], unprotect: [], terminate: [],
       estimate: {} as BridgeDecision["estimate"],
     };
     const report = await applyDecision(clients, CFG, decision, NOW);

@@ -98,6 +98,8 @@ echo "pw-$(basename "$(dirname "$name")")"
       }
       const env = Object.fromEntries(fs.readFileSync(envFile, "utf8").trim().split("\n").map((l) => l.split("=", 2) as [string, string]));
       assert.deepEqual(env, {
+        // The agent is not installed here, so its answer is missing: fail open, the bridge serves.
+        JVB_INITIAL_DRAIN: "false",
         JVB_INSTANCE_ID: "i-0abc1234def567890",
         JVB_LOCAL_IPV4: "10.20.1.77",
         JVB_PUBLIC_IPV4: "203.0.113.7",
@@ -117,8 +119,16 @@ echo "pw-$(basename "$(dirname "$name")")"
         const conf = (await parseHoconObject(renderJvbConf(CONF))) as any;
         assert.equal(conf.videobridge.apis["xmpp-client"].configs["us-east-1-s1"].password, "pw-us-east-1-s1");
         assert.equal(conf.ice4j.harvest.mapping["static-mappings"][0]["public-address"], "203.0.113.7");
+        assert.equal(conf.videobridge["initial-drain-mode"], "false");
       } finally {
         for (const k of Object.keys(env)) if (!(k in saved)) delete process.env[k];
+      }
+      // A reserve: the agent answers true (the scaler tagged the instance while it booted), so JVB starts drained.
+      // Anything but a plain "true" (an error message, nothing) counts as false.
+      for (const [answer, expected] of [["true", "true"], ["Error: throttled", "false"]]) {
+        fs.writeFileSync(path.join(bin, "node"), `#!/bin/bash\n[ "$2 $3" = "jvb-drain initial-drain" ] || exit 9\necho '${answer}'\n`, { mode: 0o755 });
+        runWithFakes(dir);
+        assert.match(fs.readFileSync(envFile, "utf8"), new RegExp(`^JVB_INITIAL_DRAIN=${expected}$`, "m"));
       }
     } finally {
       if (!process.env.KEEP_TMP) fs.rmSync(dir, { recursive: true, force: true });

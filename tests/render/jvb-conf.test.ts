@@ -26,6 +26,7 @@ const HOST_ENV: Record<string, string> = {
   [JVB_ENV.instanceId]: "i-0abc1234def567890",
   [JVB_ENV.localIpv4]: "10.20.1.77",
   [JVB_ENV.publicIpv4]: "203.0.113.7",
+  [JVB_ENV.initialDrain]: "true",
   [shardPasswordEnvVar("shard-a")]: "pw-a",
   [shardPasswordEnvVar("shard-b")]: "pw-b",
   [shardPasswordEnvVar("us-east-1-shard-a")]: "pw-peer",
@@ -72,6 +73,8 @@ describe("render/jvb-conf", () => {
     assert.equal(conf.videobridge.apis.rest.enabled, true);
     assert.equal(conf.videobridge.rest.shutdown.enabled, true);
     assert.equal(conf.videobridge.rest.drain.enabled, true);
+    // A reserve starts in drain mode: the value comes from the boot script (jvb-drain initial-drain), per instance.
+    assert.equal(conf.videobridge["initial-drain-mode"], "true");
     assert.equal(conf.videobridge["http-servers"].private.host, "127.0.0.1");
     assert.equal(conf.videobridge.shutdown["graceful-shutdown-max-duration"], "3600 seconds");
     assert.equal(conf.videobridge.websockets["server-id"], "10.20.1.77");

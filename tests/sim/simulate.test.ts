@@ -12,6 +12,8 @@ import { DEFAULT_SIM_CONFIG } from "../../sim/config";
 import { perfectForecaster } from "../../sim/bridge-policies";
 import { POLICY_NAMES, PolicyName, PolicyResult, simulate, SimResult } from "../../sim/engine";
 import { faultSchedule, NO_FAULTS, parseFaults } from "../../sim/faults";
+import { Fleet } from "../../sim/fleet";
+import { EventQueue } from "../../sim/heap";
 import { generateTrace } from "../../sim/generate";
 import { Conference, parseTrace, readTrace, TRACE_HEADER } from "../../sim/trace";
 import { main } from "../../tools/simulate";
@@ -146,6 +148,32 @@ describe("simulate: generated traces", () => {
     const big = g(0.02).filter((c) => c.participants > 80);
     assert.ok(big.length > 20 && big.every((c) => c.participants <= 170), `${big.length} webinars`);
     assert.throws(() => g(0.9), /webinars must be a share from 0 to 0.5, got 0.9/);
+  });
+});
+
+describe("simulate: reserves (reserveLaunches)", () => {
+  it("a booting bridge tagged as a reserve comes up in drain mode: no new conference until it is undrained", () => {
+    const END = 3600;
+    const f = new Fleet("us-east-1", DEFAULT_SIM_CONFIG, new EventQueue(), NO_FAULTS, faultSchedule(NO_FAULTS, "us-east-1", END, 2), END);
+    f.startWith(1);
+    f.setDesired(2, 0, { releaseWhenEmpty: true, capS: 3600 });
+    const booting = f.bridges.find((b) => b.state === "booting")!;
+    f.reserve(booting, 60);
+    for (let t = f.queue.peekTime(); t <= DEFAULT_SIM_CONFIG.bootS; t = f.queue.peekTime()) f.queue.pop()!.run();
+    assert.equal(booting.state, "draining", "in the group, in drain mode");
+    f.join(7, 200);
+    assert.equal(booting.participants, 0, "Jicofo put the new conference on the serving bridge");
+    f.undrain(booting);
+    f.join(8, 210);
+    assert.equal(booting.participants, 1, "undrained: the least-loaded bridge takes the next conference");
+  });
+
+  it("on top-of-hour.csv, reserves cut bridge cost without overloading anyone", function () {
+    const confs = readTrace(requireShared(this, "traces", "top-of-hour.csv"));
+    const on = row(simulate(confs, opts(["default"])), "default");
+    const off = row(simulate(confs, opts(["default"], NO_FAULTS, { reserveLaunches: 0 })), "default");
+    assert.ok(on.bridgeInstanceHours < off.bridgeInstanceHours * 0.98, `${on.bridgeInstanceHours.toFixed(1)} h vs ${off.bridgeInstanceHours.toFixed(1)} h without reserves`);
+    assert.equal(on.overloadedPct, 0);
   });
 });
 
