@@ -121,8 +121,12 @@ export function resolveBridgeFleetArgs(args: BridgeFleetArgs) {
   if (r.shards.length === 0) bad("shards", "must list at least one shard of the region");
   if (r.spot && spotInstanceTypes.length < 2) bad("spotInstanceTypes", "must list at least 2 instance types so Spot has capacity to choose from");
   if (!Number.isInteger(r.onDemandBaseCapacity) || r.onDemandBaseCapacity < 0) bad("onDemandBaseCapacity", `must be a whole number >= 0, got ${r.onDemandBaseCapacity}`);
+  // The scaler's policy as the Lambda will resolve it: JVB must hand over exactly as many participants as the scaler
+  // consolidates (jvb.conf graceful-shutdown-min-participants).
+  let handOverParticipants = 0;
   try {
-    resolveBridgePolicy({ ...r.scalingPolicy, minBridges: r.minBridges, maxBridges: r.maxBridges });
+    const p = resolveBridgePolicy({ ...r.scalingPolicy, minBridges: r.minBridges, maxBridges: r.maxBridges });
+    handOverParticipants = p.consolidateAfterS > 0 ? p.consolidateMaxParticipants : 0;
   } catch (e) {
     if (!(e instanceof BridgePolicyError)) throw e;
     for (const p of e.problems) bad(`scalingPolicy.${p.split(" ")[0]}`, p.slice(p.indexOf(" ") + 1));
@@ -132,7 +136,7 @@ export function resolveBridgeFleetArgs(args: BridgeFleetArgs) {
   // the agent's heartbeats extend it.
   const hookTimeoutSeconds = Math.min(HOOK_TIMEOUT_RANGE.max, r.maxDrainSeconds + 300);
   const heartbeatSeconds = Math.min(300, Math.floor(hookTimeoutSeconds / 2));
-  return { ...r, spotInstanceTypes, hookTimeoutSeconds, heartbeatSeconds };
+  return { ...r, spotInstanceTypes, hookTimeoutSeconds, heartbeatSeconds, handOverParticipants };
 }
 
 /** jvb.conf MUC client of a shard (naming: `jvb` account on auth.<domain>, brewery on internal.auth.<domain>). */
@@ -253,6 +257,7 @@ export class BridgeFleet extends pulumi.ComponentResource {
           websocketPort: PORTS.jvbPublicHttp,
           mediaPort: PORTS.jvbMedia,
           gracefulShutdownMaxSeconds: Math.max(60, a.maxDrainSeconds - BRIDGE_HANDOVER_SECONDS),
+          gracefulShutdownMinParticipants: a.handOverParticipants,
           loadMeasurement: "cpu-usage",
         }),
         "boot.sh": renderJvbBootScript(boot),

@@ -67,6 +67,11 @@ export interface JvbConfInput {
   readonly mediaPort: number;
   /** The bridge leaves graceful shutdown by itself after this long; the fleet's maxDrainSeconds. */
   readonly gracefulShutdownMaxSeconds: number;
+  /**
+   * In graceful shutdown, at this many participants or fewer the bridge goes SHUTTING_DOWN and Jicofo moves them to
+   * another bridge (the scaler's consolidateMaxParticipants; 0 = wait for the last one).
+   */
+  readonly gracefulShutdownMinParticipants: number;
   /** How stress is measured (jitsi-facts.md: cpu-usage is the default since 2024). */
   readonly loadMeasurement: "cpu-usage" | "packet-rate";
 }
@@ -102,6 +107,8 @@ export function validateJvbConfInput(input: JvbConfInput): void {
     if (!Number.isInteger(port) || port < 1024 || port > 65535) errors.push(`${field}: must be an integer from 1024 to 65535, got ${port}`);
   if (!Number.isInteger(input.gracefulShutdownMaxSeconds) || input.gracefulShutdownMaxSeconds < 60)
     errors.push(`gracefulShutdownMaxSeconds: must be an integer >= 60, got ${input.gracefulShutdownMaxSeconds}`);
+  if (!Number.isInteger(input.gracefulShutdownMinParticipants) || input.gracefulShutdownMinParticipants < 0)
+    errors.push(`gracefulShutdownMinParticipants: must be an integer >= 0, got ${input.gracefulShutdownMinParticipants}`);
   if (errors.length > 0) throw new Error(`invalid jvb.conf input:\n  ${errors.join("\n  ")}`);
 }
 
@@ -154,7 +161,12 @@ export function jvbConfTree(input: JvbConfInput): { readonly [k: string]: HoconV
         "relay-id": new EnvRef(JVB_ENV.instanceId),
       },
       ice: { udp: { port: input.mediaPort } },
-      shutdown: { "graceful-shutdown-max-duration": `${input.gracefulShutdownMaxSeconds} seconds` },
+      shutdown: {
+        "graceful-shutdown-max-duration": `${input.gracefulShutdownMaxSeconds} seconds`,
+        // A bridge the scaler terminates with this few participants left hands them to Jicofo (SHUTTING_DOWN), which
+        // re-invites them on another bridge, instead of holding a whole bridge for one long meeting.
+        "graceful-shutdown-min-participants": input.gracefulShutdownMinParticipants,
+      },
       "load-management": { "load-measurements": { "load-measurement": input.loadMeasurement } },
       // Jicofo selects bridges from the stats in presence (stress, region, drain); reference default, kept explicit.
       stats: { interval: "5 seconds" },

@@ -110,7 +110,14 @@ export function defaultRunner(policy: BridgePolicy, perfectLoad?: readonly (read
       for (const id of d.drain) fleet.softDrain(byId.get(id)!, nowS);
       for (const id of d.reserve) fleet.reserve(byId.get(id)!, nowS);
       for (const id of d.unprotect) byId.get(id)!.protectedFromScaleIn = false;
-      for (const t of d.terminate) fleet.terminateInGroup(byId.get(t.instanceId)!, nowS);
+      // JVB's graceful-shutdown-min-participants (rendered from the policy): a bridge terminated with that few
+      // participants hands them to Jicofo instead of waiting, whatever the reason.
+      const handOver = policy.consolidateAfterS > 0 ? policy.consolidateMaxParticipants : 0;
+      for (const t of d.terminate) {
+        const b = byId.get(t.instanceId)!;
+        if (t.reason === "drain-cap") fleet.terminateInGroup(b, nowS);
+        else fleet.shutDownMoving(b, nowS, handOver, (b.drainStartS ?? nowS) + policy.drainCapS);
+      }
       if (d.change === "out") fleet.setDesired(d.desiredCapacity, nowS, drainMode);
     },
   };

@@ -23,6 +23,11 @@ export interface SimConfig {
   readonly metricDelayS: number;
   /** Scaler schedule (facts: EventBridge rate(1 minute)). */
   readonly scheduleS: number;
+  /**
+   * JVB stays in SHUTTING_DOWN this long before it exits; Jicofo re-invites its participants elsewhere meanwhile
+   * (jvb reference.conf `videobridge.shutdown.shutting-down-delay` = 1 minute).
+   */
+  readonly shuttingDownDelayS: number;
   /** Spot reclaim notice (facts: 2 min). */
   readonly spotNoticeS: number;
   /** The ASG replaces a crashed instance after this long (assumption: EC2 status check + ASG health check ~1 min). */
@@ -52,6 +57,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   bootS: 180,
   metricDelayS: 60,
   scheduleS: 60,
+  shuttingDownDelayS: 60,
   spotNoticeS: 120,
   replaceAfterS: 60,
   azCount: 2,

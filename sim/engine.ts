@@ -48,6 +48,13 @@ export interface PolicyResult {
   /** Overloaded participant-minutes per day of the trace. */
   readonly overloadedMinutesByDay: readonly number[];
   readonly cutConferences: number;
+  /**
+   * Conferences whose participants on a terminated bridge were moved to another one by Jicofo instead of waited for
+   * (BridgePolicy.consolidateAfterS): not cut, but their media paused for the re-invite. `movedParticipants` counts
+   * those participants.
+   */
+  readonly movedConferences: number;
+  readonly movedParticipants: number;
   readonly faultHitConferences: number;
   readonly scalingActions: number;
   readonly recorderInstanceHours: number;
@@ -75,6 +82,8 @@ interface RegionRun {
   overloadedByDay: number[];
   endpointS: number;
   cut: number;
+  moved: number;
+  movedParticipants: number;
   hit: number;
   actions: number;
   failed: number;
@@ -128,6 +137,8 @@ function summarize(name: PolicyName, runs: RegionRun[], oracleHours: number, tur
       return acc;
     }, []),
     cutConferences: sum((r) => r.cut),
+    movedConferences: sum((r) => r.moved),
+    movedParticipants: sum((r) => r.movedParticipants),
     faultHitConferences: sum((r) => r.hit),
     scalingActions: sum((r) => r.actions),
     recorderInstanceHours: sum((r) => r.recorderSeconds) / 3600,
@@ -167,6 +178,8 @@ function runOracle(w: Workload, cfg: SimConfig, endS: number): RegionRun {
     overloadedByDay: [],
     endpointS,
     cut: 0,
+    moved: 0,
+    movedParticipants: 0,
     hit: 0,
     actions: bridges.scalingActions + recorders.scalingActions,
     failed: 0,
@@ -259,6 +272,8 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
     overloadedByDay: [...fleet.overloadedByDay],
     endpointS: fleet.bridgeEndpointSeconds,
     cut: fleet.cutConferences.size,
+    moved: fleet.movedConferences.size,
+    movedParticipants: fleet.movedEndpoints,
     hit: fleet.faultHitConferences.size,
     actions: fleet.scalingActions + pool.scalingActions,
     failed: pool.failedStarts,

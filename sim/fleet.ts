@@ -26,6 +26,9 @@ export class Fleet {
   /** Counters for the report. */
   scalingActions = 0;
   readonly cutConferences = new Set<number>();
+  /** Conferences (and their endpoints) Jicofo re-invited on another bridge when a bridge went SHUTTING_DOWN. */
+  readonly movedConferences = new Set<number>();
+  movedEndpoints = 0;
   readonly faultHitConferences = new Set<number>();
   overloadedEndpointSeconds = 0;
   /** Overloaded endpoint-seconds per day of the trace (day 1 has no history to learn from). */
@@ -58,6 +61,8 @@ export class Fleet {
    */
   readonly shardSeries: Float64Array;
   private readonly drainModes = new Map<SimBridge, DrainMode>();
+  /** Bridges in JVB graceful shutdown that hand over once at most this many participants are left. */
+  private readonly gracefulMin = new Map<SimBridge, number>();
   private readonly reclaiming = new Set<SimBridge>();
 
   constructor(
@@ -202,6 +207,48 @@ export class Fleet {
     this.queue.push(nowS + mode.capS, () => {
       if (b.state === "draining" && !this.reclaiming.has(b)) this.terminate(b, nowS + mode.capS, "scale-in");
     });
+  }
+
+  /**
+   * TerminateInstanceInAutoScalingGroup(decrement) on a drained bridge whose JVB hands its last participants over: with
+   * at most `graceful-shutdown-min-participants` left, graceful shutdown turns into SHUTTING_DOWN at once, Jicofo
+   * re-invites them on other bridges (Jicofo placement; the bridge is no longer in their conferences), and JVB exits
+   * after the shutting-down delay. More than that left: an ordinary termination (whoever remains is cut).
+   */
+  shutDownMoving(b: SimBridge, nowS: number, minParticipants: number, capAtS: number): void {
+    if (b.state === "gone" || b.leaving) return;
+    if (b.participants === 0) return this.terminateInGroup(b, nowS);
+    this.scalingActions++;
+    this.desired--;
+    b.leaving = true;
+    b.state = "draining";
+    b.drainStartS ??= nowS;
+    if (b.participants > minParticipants) {
+      // More joined since the scaler's sample: JVB stays in graceful shutdown until few enough are left (or the cap).
+      this.gracefulMin.set(b, minParticipants);
+      this.queue.push(capAtS, () => {
+        if (b.state !== "gone" && this.gracefulMin.has(b)) this.terminate(b, capAtS, "scale-in");
+      });
+      return;
+    }
+    this.handOver(b, nowS);
+  }
+
+  /** SHUTTING_DOWN: Jicofo re-invites everyone left on `b` elsewhere; JVB exits after the shutting-down delay. */
+  private handOver(b: SimBridge, nowS: number): void {
+    this.gracefulMin.delete(b);
+    this.account(nowS);
+    const moved: [number, number][] = [...b.perConf.entries()];
+    for (const [conf, n] of moved) {
+      this.movedConferences.add(conf);
+      this.movedEndpoints += n;
+      this.removeFrom(b, conf, n);
+      this.demand -= n;
+      this.confBridges.get(conf)?.delete(b);
+    }
+    for (const [conf, n] of moved) for (let i = 0; i < n; i++) this.join(conf, nowS);
+    const goneS = nowS + this.cfg.shuttingDownDelayS;
+    this.queue.push(goneS, () => this.terminate(b, goneS, "scale-in"));
   }
 
   /** CompleteLifecycleAction(CONTINUE) on a draining bridge: it terminates, cutting what is still on it. */
@@ -369,6 +416,8 @@ export class Fleet {
         left -= k;
         if (!b.perConf.has(conf)) set.delete(b);
         if (b.state === "draining" && b.leaving && b.participants === 0 && this.drainModes.get(b)?.releaseWhenEmpty && !this.reclaiming.has(b)) this.terminate(b, nowS, "scale-in");
+        const min = this.gracefulMin.get(b);
+        if (min !== undefined && b.state === "draining" && b.participants <= min) this.handOver(b, nowS);
       }
       if (set.size === 0) this.confBridges.delete(conf);
     }

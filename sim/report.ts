@@ -9,6 +9,7 @@ const COLUMNS: [string, (p: SimResult["policies"][number]) => string][] = [
   ["overload %", (p) => p.overloadedPct.toFixed(3)],
   ["overload p·min", (p) => p.overloadedParticipantMinutes.toFixed(0)],
   ["cut", (p) => String(p.cutConferences)],
+  ["moved", (p) => String(p.movedConferences)],
   ["fault-hit", (p) => String(p.faultHitConferences)],
   ["actions", (p) => String(p.scalingActions)],
   ["recorder h", (p) => p.recorderInstanceHours.toFixed(1)],
@@ -49,6 +50,8 @@ export function toJson(trace: string, r: SimResult): object {
       overloadedParticipantMinutes: round(p.overloadedParticipantMinutes, 1),
       overloadedMinutesByDay: p.overloadedMinutesByDay.map((v) => round(v ?? 0, 1)),
       drainingBridgeHours: round(p.drainingBridgeHours, 2),
+      movedConferences: p.movedConferences,
+      movedParticipants: p.movedParticipants,
     })),
   };
 }

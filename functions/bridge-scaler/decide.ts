@@ -168,6 +168,17 @@ export interface BridgePolicy {
    * leaves empty instead of draining for an hour. 0: every launched bridge serves as soon as it is up.
    */
   readonly reserveLaunches: number;
+  /**
+   * A drained bridge still holding a few participants this long after its drain began (seconds) is terminated, and
+   * its last participants move to a serving bridge instead of keeping a whole bridge for a long meeting: with
+   * `videobridge.shutdown.graceful-shutdown-min-participants` = {@link consolidateMaxParticipants} (the stack renders
+   * it into jvb.conf), JVB goes from graceful shutdown straight to SHUTTING_DOWN and Jicofo re-invites them on another
+   * bridge (upstream's own hand-over: jicofo JitsiMeetConferenceImpl bridgeIsShuttingDown). Each moved participant's
+   * media pauses for the re-invite (a few seconds). 0 turns it off (drained bridges wait for their last meeting).
+   */
+  readonly consolidateAfterS: number;
+  /** At most this many participants are moved off a drained bridge (and JVB's graceful-shutdown-min-participants). */
+  readonly consolidateMaxParticipants: number;
 }
 
 /** Defaults of {@link BridgePolicy}; tuned with `npm run simulate` (docs/simulator.md). */
@@ -204,6 +215,11 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   // Sim, shared traces (weekday / top-of-hour / recording-heavy × oracle): 1.27 / 1.39 / 1.27 without, 1.26 / 1.35 /
   // 1.28 with; mean of 35 traces with 32 generated 1.378 → 1.363, no overload added.
   reserveLaunches: 1,
+  // Sim, shared traces: 1.29 / 1.34 / 1.27 × oracle without, 1.22 / 1.29 / 1.22 with; 1.4–1.8 % of the bridged
+  // conferences move once (a few seconds' pause), none is cut. A drained bridge's meetings have ~35 min to run at any
+  // age (mean residual duration of the traces' meetings), so after 20 min the rest is mostly the long tail.
+  consolidateAfterS: 1200,
+  consolidateMaxParticipants: 10,
 };
 
 /** Thrown by {@link resolveBridgePolicy}; lists every bad field. */
@@ -249,6 +265,8 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   check("seasonalPeriodS", 0, 86400, false);
   check("seasonalCycles", 0, 48, true);
   check("reserveLaunches", 0, 1, true);
+  check("consolidateAfterS", 0, 172800, false);
+  check("consolidateMaxParticipants", 0, 1000, true);
   check("headroomParticipants", 0, 100000, false);
   if (problems.length === 0 && p.minBridges > p.maxBridges) problems.push(`minBridges must be at most maxBridges (${p.maxBridges}), got ${p.minBridges}`);
   if (problems.length === 0 && p.scaleInStress >= p.targetStress)
@@ -260,7 +278,11 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
 }
 
 /** Why a drained bridge is terminated. */
-export type TerminateReason = "empty" | "drain-cap";
+/**
+ * Why a drained bridge is terminated: nobody left on it; the drain cap; or `consolidate`: a few participants left after a
+ * long drain, whom JVB hands to Jicofo to move to another bridge (see {@link BridgePolicy.consolidateAfterS}).
+ */
+export type TerminateReason = "empty" | "drain-cap" | "consolidate";
 
 /**
  * What to do. The handler applies the lists in this order: protect; undrain; drain; terminate (unprotect first,
@@ -397,14 +419,22 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   }
 
   // Drained bridges leave at the cap, or when a sample taken after the drain began shows nobody and the group
-  // still covers the long forecast without them.
+  // still covers the long forecast without them, or (consolidateAfterS) when a long drain left only a few
+  // participants and the serving bridges have room for them too.
   const terminate: { instanceId: string; reason: TerminateReason }[] = [];
   let group = serving.length + draining.length + booting.length;
+  let moving = 0;
   for (const b of [...draining].sort((a, b) => a.drainStartedS! - b.drainStartedS!)) {
-    const empty = fresh(b) === 0 && b.sample!.timestampS >= b.drainStartedS!;
+    const n = fresh(b);
+    const sinceDrain = n !== undefined && b.sample!.timestampS >= b.drainStartedS!;
+    const fits = group - 1 >= groupWant;
+    const few = sinceDrain && n! > 0 && n! <= policy.consolidateMaxParticipants && policy.consolidateAfterS > 0 && nowS - b.drainStartedS! >= policy.consolidateAfterS;
     if (nowS - b.drainStartedS! >= policy.drainCapS) terminate.push({ instanceId: b.instanceId, reason: "drain-cap" });
-    else if (empty && group - 1 >= groupWant) terminate.push({ instanceId: b.instanceId, reason: "empty" });
-    else continue;
+    else if (sinceDrain && n === 0 && fits) terminate.push({ instanceId: b.instanceId, reason: "empty" });
+    else if (few && fits && clamp(bridgesForForecast(shortF, known, elsewhere() - moving - n!)) <= serving.length) {
+      terminate.push({ instanceId: b.instanceId, reason: "consolidate" });
+      moving += n!;
+    } else continue;
     group--;
   }
   const gone = new Set(terminate.map((t) => t.instanceId));

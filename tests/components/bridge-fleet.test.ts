@@ -59,6 +59,12 @@ describe("components/bridge-fleet: arguments", () => {
     assert.deepEqual(resolveBridgeFleetArgs({ ...BASE, spot: true }).spotInstanceTypes, ["c5.xlarge", "c5a.xlarge", "c6i.xlarge", "c6a.xlarge"]);
   });
 
+  it("JVB hands over exactly as many participants as the scaler consolidates (jvb.conf graceful-shutdown-min-participants)", () => {
+    assert.equal(resolveBridgeFleetArgs(BASE).handOverParticipants, 10);
+    assert.equal(resolveBridgeFleetArgs({ ...BASE, scalingPolicy: { consolidateMaxParticipants: 4 } }).handOverParticipants, 4);
+    assert.equal(resolveBridgeFleetArgs({ ...BASE, scalingPolicy: { consolidateAfterS: 0 } }).handOverParticipants, 0, "off: wait for the last one");
+  });
+
   it("rejects warm pool + Spot (and every other bad field) together, naming each", () => {
     try {
       resolveBridgeFleetArgs({ ...BASE, warmPool: true, spot: true, minBridges: 5, maxBridges: 2, maxDrainSeconds: 10, shards: [], scalingPolicy: { targetStress: 2 } });

@@ -127,10 +127,28 @@ describe("decideBridgeCapacity: situations", () => {
     const empty = bridge("c", 0, { drainStartedS: NOW - 300 });
     const emptyBeforeDrain = bridge("d", 0, { drainStartedS: NOW - 30 });
     const busy = bridge("e", 5, { drainStartedS: NOW - 3000 });
-    const d = decideBridgeCapacity(state([bridge("a", 40), empty, emptyBeforeDrain, busy], series), P0, NOW);
+    // Without consolidation the busy one waits for its last participant (with it, see the consolidate case).
+    const d = decideBridgeCapacity(state([bridge("a", 40), empty, emptyBeforeDrain, busy], series), resolveBridgePolicy({ ...P0, consolidateAfterS: 0 }), NOW);
     assert.deepEqual(d.terminate, [{ instanceId: "c", reason: "empty" }]);
     assert.deepEqual(d.unprotect, ["c"]);
     assert.equal(d.desiredCapacity, 3);
+  });
+
+  it("consolidates a long drain: a few participants left after consolidateAfterS move on (JVB hands them to Jicofo)", () => {
+    const drained = (n: number, ageS: number) => bridge("c", n, { drainStartedS: NOW - ageS, sample: { timestampS: NOW - 60, participants: n, conferences: 1 } });
+    // Two serving bridges at 30 each hold 60 + 80 headroom + the 4 moved in 2 bridges at 0.8.
+    const d = decideBridgeCapacity(state([bridge("a", 30), bridge("b", 30), drained(4, 1500)], flat(64)), P, NOW);
+    assert.deepEqual(d.terminate, [{ instanceId: "c", reason: "consolidate" }]);
+    assert.equal(d.desiredCapacity, 2);
+    // Not yet: the drain is young, or more than consolidateMaxParticipants are left, or it is turned off.
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 30), bridge("b", 30), drained(4, 900)], flat(64)), P, NOW).terminate, []);
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 30), bridge("b", 30), drained(11, 1500)], flat(71)), P, NOW).terminate, []);
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 30), bridge("b", 30), drained(4, 1500)], flat(64)), resolveBridgePolicy({ ...P, consolidateAfterS: 0 }), NOW).terminate, []);
+    // Not when the serving bridges have no room for them: they would need another bridge.
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 40), bridge("b", 40), drained(6, 1500)], flat(86)), P, NOW).terminate, []);
+    // A sample from before the drain began says nothing about what is left.
+    const stale = bridge("c", 4, { drainStartedS: NOW - 1500, sample: { timestampS: NOW - 1560, participants: 4 } });
+    assert.deepEqual(decideBridgeCapacity(state([bridge("a", 30), bridge("b", 30), stale], flat(64)), P, NOW).terminate, []);
   });
 
   it("at the drain cap a bridge is terminated even with participants", () => {
@@ -331,7 +349,7 @@ describe("decideBridgeCapacity: invariants (fast-check)", () => {
     min: fc.integer({ min: 0, max: 4 }),
   });
 
-  it("never terminates a bridge with participants before its cap; stale metrics never drain; desired stays within max", () => {
+  it("never terminates a bridge with more than a few participants before its cap; stale metrics never drain; desired stays within max", () => {
     fc.assert(
       fc.property(arbFleet, ({ bridges, series, min }) => {
         const policy = resolveBridgePolicy({ minBridges: min, maxBridges: 15 });
@@ -352,6 +370,10 @@ describe("decideBridgeCapacity: invariants (fast-check)", () => {
           if (t.reason === "empty") {
             assert.equal(b.sample?.participants, 0);
             assert.ok(b.sample!.timestampS >= b.drainStartedS!);
+          } else if (t.reason === "consolidate") {
+            // Only a few participants, seen after the drain began, after a long drain: JVB hands them to Jicofo.
+            assert.ok(b.sample!.participants >= 1 && b.sample!.participants <= policy.consolidateMaxParticipants);
+            assert.ok(b.sample!.timestampS >= b.drainStartedS! && NOW - b.drainStartedS! >= policy.consolidateAfterS);
           } else assert.ok(NOW - b.drainStartedS! >= policy.drainCapS);
         }
         const serving = instances.filter((b) => b.lifecycleState === "InService" && b.drainStartedS === undefined);

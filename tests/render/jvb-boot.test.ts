@@ -34,6 +34,7 @@ const CONF: JvbConfInput = {
   websocketPort: 9090,
   mediaPort: 10000,
   gracefulShutdownMaxSeconds: 3510,
+  gracefulShutdownMinParticipants: 10,
   loadMeasurement: "cpu-usage",
 };
 

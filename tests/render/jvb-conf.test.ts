@@ -18,6 +18,7 @@ const INPUT: JvbConfInput = {
   websocketPort: 9090,
   mediaPort: 10000,
   gracefulShutdownMaxSeconds: 3600,
+  gracefulShutdownMinParticipants: 10,
   loadMeasurement: "cpu-usage",
 };
 
@@ -77,6 +78,7 @@ describe("render/jvb-conf", () => {
     assert.equal(conf.videobridge["initial-drain-mode"], "true");
     assert.equal(conf.videobridge["http-servers"].private.host, "127.0.0.1");
     assert.equal(conf.videobridge.shutdown["graceful-shutdown-max-duration"], "3600 seconds");
+    assert.equal(conf.videobridge.shutdown["graceful-shutdown-min-participants"], 10);
     assert.equal(conf.videobridge.websockets["server-id"], "10.20.1.77");
     assert.deepEqual(conf.videobridge.websockets.domains, ["meet.example.com:443"]);
     assert.equal(conf.videobridge.ice.udp.port, 10000);

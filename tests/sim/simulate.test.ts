@@ -177,6 +177,65 @@ describe("simulate: reserves (reserveLaunches)", () => {
   });
 });
 
+describe("simulate: consolidation (JVB hands its last participants to Jicofo)", () => {
+  const END = 7200;
+  const fleet = (): Fleet => {
+    const f = new Fleet("us-east-1", DEFAULT_SIM_CONFIG, new EventQueue(), NO_FAULTS, faultSchedule(NO_FAULTS, "us-east-1", END, 2), END);
+    f.startWith(2);
+    return f;
+  };
+  const run = (f: Fleet, untilS: number): void => {
+    for (let t = f.queue.peekTime(); t <= untilS; t = f.queue.peekTime()) f.queue.pop()!.run();
+  };
+
+  it("a bridge shut down with at most graceful-shutdown-min-participants left: they move on, nobody is cut, it leaves a minute later", () => {
+    const f = fleet();
+    const [a, b] = f.bridges;
+    for (let i = 0; i < 3; i++) f.join(1, 10);
+    for (let i = 0; i < 3; i++) f.join(2, 10);
+    const onB = b.participants > 0 ? b : a;
+    const other = onB === b ? a : b;
+    f.softDrain(onB, 100);
+    f.shutDownMoving(onB, 1300, 10, 100 + 14400);
+    assert.equal(onB.participants, 0);
+    assert.equal(other.participants, 6, "Jicofo re-invited them on the serving bridge");
+    assert.deepEqual([f.movedConferences.size, f.movedEndpoints, f.desired], [1, 3, 1]);
+    run(f, 1300 + DEFAULT_SIM_CONFIG.shuttingDownDelayS);
+    assert.equal(onB.state, "gone");
+    assert.equal(onB.endS, 1360, "billed through the shutting-down delay");
+    assert.equal(f.cutConferences.size, 0);
+  });
+
+  it("with more left (someone joined since the sample) it stays in graceful shutdown until few enough are left", () => {
+    const f = fleet();
+    const [a, b] = f.bridges;
+    f.softDrain(b, 0);
+    for (let i = 0; i < 12; i++) f.join(1, 10); // conference 1 is on a (b is draining)
+    f.undrain(b);
+    f.softDrain(a, 20);
+    for (let i = 0; i < 12; i++) f.join(1, 30); // late joiners of conference 1 stay with it on the draining a
+    assert.equal(a.participants, 24);
+    f.shutDownMoving(a, 1300, 10, 14400);
+    assert.equal(a.participants, 24, "still in graceful shutdown");
+    f.leave(1, 13, 2000);
+    assert.equal(a.participants, 11, "11 left: still more than 10");
+    f.leave(1, 1, 2100);
+    assert.equal(a.participants, 0, "10 left: SHUTTING_DOWN, handed over");
+    assert.equal(f.movedEndpoints, 10);
+    assert.equal(f.cutConferences.size, 0);
+  });
+
+  it("on the shared traces it keeps bridge cost within 1.30 × oracle without cutting anyone; off, it does not", function () {
+    const confs = readTrace(requireShared(this, "traces", "top-of-hour.csv"));
+    const on = row(simulate(confs, opts(["default", "oracle"])), "default");
+    const off = row(simulate(confs, opts(["default", "oracle"], NO_FAULTS, { consolidateAfterS: 0 })), "default");
+    assert.ok(on.oracleRatio <= 1.3 && off.oracleRatio > 1.3, `${on.oracleRatio.toFixed(3)} with, ${off.oracleRatio.toFixed(3)} without`);
+    assert.equal(on.cutConferences, 0);
+    assert.equal(off.movedConferences, 0);
+    assert.ok(on.movedConferences > 0 && on.movedConferences < 0.03 * confs.length, `${on.movedConferences} of ${confs.length} conferences moved`);
+  });
+});
+
 describe("simulate: the perfect-forecast reference", () => {
   it("forecasts the true peak of the coming lead, counted from the newest datapoint (one metric delay ago)", () => {
     const load: [number, number][] = [[0, 10], [100, 50], [200, 30], [400, 90]];
@@ -279,6 +338,7 @@ describe("simulate: issue #9 targets", function () {
     for (const b of ["jitsi-autoscaler", "jitsi-aws-template"] as const)
       assert.ok(d.overloadedPct <= row(r, b).overloadedPct, `${name}: more overload than ${b}`);
     if (strict) {
+      assert.ok(d.oracleRatio <= 1.3, `${name}: bridge cost ${d.oracleRatio.toFixed(3)} × oracle > 1.30`);
       assert.equal(d.failedRecordingStarts, 0, `${name}: failed recording starts`);
       assert.ok(d.recorderInstanceHours < row(r, "static-peak").recorderInstanceHours, `${name}: recorders not cheaper than static`);
     }
@@ -287,7 +347,7 @@ describe("simulate: issue #9 targets", function () {
   };
 
   for (const t of ["weekday", "top-of-hour", "recording-heavy"]) {
-    it(`shared trace ${t}: no cut, overload <= 0.1 % and <= both Jitsi baselines, cheaper than every baseline, recorders OK`, function () {
+    it(`shared trace ${t}: bridge cost <= 1.30 × oracle, no cut, overload <= 0.1 % and <= both Jitsi baselines, cheaper than every baseline, recorders OK`, function () {
       const file = requireShared(this, "traces", `${t}.csv`);
       check(t, simulate(readTrace(file), opts()), true);
     });
