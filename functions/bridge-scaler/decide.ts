@@ -212,8 +212,8 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   seasonalCycles: 2,
   // One bridge's worth at 0.8: N+1 room whenever anyone is on a bridge.
   headroomParticipants: 80,
-  // Sim, shared traces (weekday / top-of-hour / recording-heavy × oracle): 1.27 / 1.39 / 1.27 without, 1.26 / 1.35 /
-  // 1.28 with; mean of 35 traces with 32 generated 1.378 → 1.363, no overload added.
+  // Sim, shared traces (weekday / top-of-hour / recording-heavy × oracle): 1.27 / 1.39 / 1.27 without, 1.29 / 1.34 /
+  // 1.27 with (before consolidation); mean of 35 traces (32 generated) 1.378 → 1.362, no overload added.
   reserveLaunches: 1,
   // Sim, shared traces: 1.29 / 1.34 / 1.27 × oracle without, 1.22 / 1.29 / 1.22 with; 1.4–1.8 % of the bridged
   // conferences move once (a few seconds' pause), none is cut. A drained bridge's meetings have ~35 min to run at any
