@@ -119,3 +119,33 @@ export function generateTrace(o: GenerateOptions): Conference[] {
   });
   return out.sort((a, b) => a.startS - b.startS || a.id.localeCompare(b.id));
 }
+
+export interface ResampleOptions {
+  readonly seed: number;
+  /** Meetings in the result as a share of the input's (1 = as many). */
+  readonly volume: number;
+  /** Each start moves by a uniform offset in ±jitterS seconds (0 keeps the input's starts). */
+  readonly jitterS: number;
+}
+
+/**
+ * A trace like `confs` that the policies have not seen: a bootstrap resample of its meetings (drawn with replacement,
+ * `volume` × as many), each start moved by up to ±`jitterS`. The shape of the day, the sizes, lengths and recordings
+ * are the input's; which meetings come together is new. A meeting drawn twice shows up twice, so small jitters make
+ * the crowds burstier than the input's.
+ */
+export function resampleTrace(confs: readonly Conference[], o: ResampleOptions): Conference[] {
+  if (confs.length === 0) throw new Error("the trace has no conferences to resample");
+  if (!Number.isInteger(o.seed) || o.seed < 0) throw new Error(`seed must be a whole number >= 0, got ${o.seed}`);
+  if (!(o.volume > 0 && o.volume <= 10)) throw new Error(`volume must be a share from 0 to 10, got ${o.volume}`);
+  if (!(o.jitterS >= 0 && o.jitterS <= 86_400)) throw new Error(`jitter must be seconds from 0 to 86400, got ${o.jitterS}`);
+  const rng = makeRng(hashString(`resample/${o.seed}`));
+  const n = Math.max(1, Math.round(confs.length * o.volume));
+  const out: Conference[] = [];
+  for (let i = 0; i < n; i++) {
+    const c = confs[Math.floor(rng() * confs.length)];
+    const jitter = Math.round((rng() * 2 - 1) * o.jitterS);
+    out.push({ ...c, id: `${c.id}~${i + 1}`, startS: Math.max(0, c.startS + jitter) });
+  }
+  return out.sort((a, b) => a.startS - b.startS || a.id.localeCompare(b.id));
+}

@@ -11,14 +11,16 @@ import { renderChart } from "../sim/chart";
 import { DEFAULT_SIM_CONFIG } from "../sim/config";
 import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
-import { FLASH_SNAP_SHARE, generateTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
+import { FLASH_SNAP_SHARE, generateTrace, resampleTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
 import { formatTable, toJson } from "../sim/report";
 import { Conference, formatTrace, readTrace } from "../sim/trace";
 
 const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [options]
   --trace FILE          conference trace CSV (../shared/traces/*.csv)
   --generate SPEC       synthetic trace: seed=N,days=N,regions=N|r1+r2,shape=${TRACE_SHAPES.join("|")},perDay=N,record=F,snap=F (flash: share snapped to :00/:30),webinars=F (share of 81–170 meetings)
-  --write-trace FILE    with --generate: also write the generated trace
+  --resample SPEC       replay a variant of the trace instead: seed=N,volume=F,jitter=S (a bootstrap resample of its
+                        meetings, volume × as many, starts moved by up to ±S seconds; defaults 1, 1, 600)
+  --write-trace FILE    with --generate or --resample: also write the trace that was simulated
   --policy NAME|all     ${POLICY_NAMES.join(", ")} (comma-separated list allowed; default all);
                         also the reference ${REFERENCE_POLICY_NAMES.join(", ")} (the shipped rules fed the true future load)
   --faults SPEC         none | default | crash=R,az=N,azMinutes=M,spot=R,gaps=F,lambda=F,seed=N
@@ -34,6 +36,7 @@ interface Args {
   trace?: string;
   generate?: string;
   writeTrace?: string;
+  resample?: string;
   policies: PolicyName[];
   faults?: string;
   bridge: Partial<BridgePolicy>;
@@ -76,6 +79,7 @@ export function parseArgs(argv: readonly string[]): Args {
       case "--trace": a.trace = value(); break;
       case "--generate": a.generate = value(); break;
       case "--write-trace": a.writeTrace = value(); break;
+      case "--resample": a.resample = value(); break;
       case "--faults": a.faults = value(); break;
       case "--json": a.json = true; break;
       case "--chart": a.chart = value(); break;
@@ -95,9 +99,26 @@ export function parseArgs(argv: readonly string[]): Args {
     }
   }
   if ((a.trace === undefined) === (a.generate === undefined)) throw new UsageError("give exactly one of --trace FILE or --generate SPEC");
-  if (a.writeTrace && !a.generate) throw new UsageError("--write-trace needs --generate");
+  if (a.writeTrace && !a.generate && !a.resample) throw new UsageError("--write-trace needs --generate or --resample");
   if (a.chart && !a.chart.endsWith(".svg")) throw new UsageError(`--chart: the file name must end in .svg, got "${a.chart}"`);
   return a;
+}
+
+/** A variant of `confs` from a --resample SPEC. */
+export function resampleFromSpec(confs: readonly Conference[], spec: string): Conference[] {
+  const kv = keyValues("--resample", spec);
+  const allowed = ["seed", "volume", "jitter"];
+  for (const k of Object.keys(kv)) if (!allowed.includes(k)) throw new UsageError(`--resample: unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  const num = (k: string, d: number): number => {
+    const n = kv[k] === undefined ? d : Number(kv[k]);
+    if (kv[k] === "" || !Number.isFinite(n)) throw new UsageError(`--resample: ${k} must be a number, got "${kv[k]}"`);
+    return n;
+  };
+  try {
+    return resampleTrace(confs, { seed: num("seed", 1), volume: num("volume", 1), jitterS: num("jitter", 600) });
+  } catch (e) {
+    throw new UsageError(`--resample: ${(e as Error).message}`);
+  }
 }
 
 /** Builds a trace from a --generate SPEC. */
@@ -146,6 +167,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     args = parseArgs(argv);
     confs = args.trace ? readTrace(args.trace) : generateFromSpec(args.generate!);
     if (confs.length === 0) throw new UsageError("the trace has no conferences");
+    if (args.resample) confs = resampleFromSpec(confs, args.resample);
     bridgePolicy = resolveBridgePolicy(args.bridge);
     replenishTarget = resolveReplenishTarget(args.recorder);
     faults = parseFaults(args.faults);
@@ -161,7 +183,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     onProgress: progressBar(process.stderr.isTTY === true),
   });
   const seconds = (Date.now() - started) / 1000;
-  const name = args.trace ? path.basename(args.trace) : `generated(${args.generate})`;
+  const name = `${args.trace ? path.basename(args.trace) : `generated(${args.generate})`}${args.resample ? ` resampled(${args.resample})` : ""}`;
   if (args.json) process.stdout.write(JSON.stringify(toJson(name, result)) + "\n");
   else {
     process.stdout.write(`${name}: ${result.conferences} conferences, ${result.regions.length} region(s) (${result.regions.join(", ")}), ${(result.endS / 86400).toFixed(2)} days, faults: ${args.faults ?? "none"}\n`);

@@ -14,8 +14,8 @@ import { POLICY_NAMES, PolicyName, PolicyResult, simulate, SimResult } from "../
 import { faultSchedule, NO_FAULTS, parseFaults } from "../../sim/faults";
 import { Fleet } from "../../sim/fleet";
 import { EventQueue } from "../../sim/heap";
-import { generateTrace } from "../../sim/generate";
-import { Conference, parseTrace, readTrace, TRACE_HEADER } from "../../sim/trace";
+import { generateTrace, resampleTrace } from "../../sim/generate";
+import { Conference, formatTrace, parseTrace, readTrace, TRACE_HEADER } from "../../sim/trace";
 import { main } from "../../tools/simulate";
 import { requireShared } from "../helpers/env";
 
@@ -148,6 +148,42 @@ describe("simulate: generated traces", () => {
     const big = g(0.02).filter((c) => c.participants > 80);
     assert.ok(big.length > 20 && big.every((c) => c.participants <= 170), `${big.length} webinars`);
     assert.throws(() => g(0.9), /webinars must be a share from 0 to 0.5, got 0.9/);
+  });
+});
+
+describe("simulate: resampled traces (--resample)", () => {
+  const base = generateTrace({ seed: 21, days: 1, regions: ["us-east-1"], conferencesPerDay: 800, shape: "flash", recordShare: 0.2 });
+  it("draws the input's meetings with replacement, volume × as many, each start moved by at most ±jitter; seeded", () => {
+    const r = resampleTrace(base, { seed: 4, volume: 1.25, jitterS: 300 });
+    assert.equal(r.length, Math.round(base.length * 1.25));
+    const byId = new Map(base.map((c) => [c.id, c]));
+    for (const c of r) {
+      const from = byId.get(c.id.split("~")[0])!;
+      assert.ok(from, `${c.id} comes from the input`);
+      assert.deepEqual([c.durationS, c.participants, c.recordStartS, c.recordDurationS, c.region], [from.durationS, from.participants, from.recordStartS, from.recordDurationS, from.region]);
+      assert.ok(Math.abs(c.startS - from.startS) <= 300 || c.startS === 0);
+    }
+    assert.equal(new Set(r.map((c) => c.id)).size, r.length, "ids stay unique");
+    assert.ok(r.every((c, i) => i === 0 || r[i - 1].startS <= c.startS), "sorted by start");
+    assert.deepEqual(resampleTrace(base, { seed: 4, volume: 1.25, jitterS: 300 }), r, "same seed, same trace");
+    assert.notDeepEqual(resampleTrace(base, { seed: 5, volume: 1.25, jitterS: 300 }).map((c) => c.id), r.map((c) => c.id));
+  });
+
+  it("the CLI runs a resampled trace and can write it out", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sim-resample-"));
+    try {
+      const src = path.join(dir, "in.csv");
+      fs.writeFileSync(src, formatTrace(base));
+      const out = path.join(dir, "out.csv");
+      const { code, out: stdout } = await cli(["--trace", src, "--resample", "seed=2,volume=0.5,jitter=60", "--policy", "default,oracle", "--write-trace", out, "--json"]);
+      assert.equal(code, 0);
+      const json = JSON.parse(stdout);
+      assert.equal(json.conferences, Math.round(base.length * 0.5));
+      assert.match(json.trace, /in\.csv resampled\(seed=2,volume=0\.5,jitter=60\)/);
+      assert.equal(readTrace(out).length, json.conferences);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -297,6 +333,9 @@ describe("simulate CLI", () => {
       [["--trace", file, "--faults", "gaps=2"], /gaps must be a number from 0 to 0.9/],
       [["--trace", file, "--chart", "x.png"], /--chart: the file name must end in .svg/],
       [["--generate", "shape=square"], /shape must be one of office, flash, evening, flat/],
+      [["--trace", file, "--resample", "jitter=-5"], /--resample: jitter must be seconds from 0 to 86400, got -5/],
+      [["--trace", file, "--resample", "speed=2"], /--resample: unknown key "speed" \(allowed: seed, volume, jitter\)/],
+      [["--trace", file, "--write-trace", "x.csv"], /--write-trace needs --generate or --resample/],
     ];
     for (const [args, re] of cases) {
       const { code, err } = await cli(args);
