@@ -213,7 +213,8 @@ export class Fleet {
    * TerminateInstanceInAutoScalingGroup(decrement) on a drained bridge whose JVB hands its last participants over: with
    * at most `graceful-shutdown-min-participants` left, graceful shutdown turns into SHUTTING_DOWN at once, Jicofo
    * re-invites them on other bridges (Jicofo placement; the bridge is no longer in their conferences), and JVB exits
-   * after the shutting-down delay. More than that left: an ordinary termination (whoever remains is cut).
+   * after the shutting-down delay. More than that left (late joiners since the scaler's sample): JVB stays in graceful
+   * shutdown until no more than that are left, or the drain cap cuts whoever remains.
    */
   shutDownMoving(b: SimBridge, nowS: number, minParticipants: number, capAtS: number): void {
     if (b.state === "gone" || b.leaving) return;
@@ -238,15 +239,10 @@ export class Fleet {
   private handOver(b: SimBridge, nowS: number): void {
     this.gracefulMin.delete(b);
     this.account(nowS);
-    const moved: [number, number][] = [...b.perConf.entries()];
-    for (const [conf, n] of moved) {
+    this.reinvite(b, nowS, (conf, n) => {
       this.movedConferences.add(conf);
       this.movedEndpoints += n;
-      this.removeFrom(b, conf, n);
-      this.demand -= n;
-      this.confBridges.get(conf)?.delete(b);
-    }
-    for (const [conf, n] of moved) for (let i = 0; i < n; i++) this.join(conf, nowS);
+    });
     const goneS = nowS + this.cfg.shuttingDownDelayS;
     this.queue.push(goneS, () => this.terminate(b, goneS, "scale-in"));
   }
@@ -369,15 +365,23 @@ export class Fleet {
     this.account(nowS);
     b.state = "gone";
     b.endS = nowS;
+    this.reinvite(b, nowS, (conf) => (why === "scale-in" ? this.cutConferences : this.faultHitConferences).add(conf));
+    this.account(nowS);
+  }
+
+  /**
+   * Everyone on `b` leaves it and joins again through Jicofo placement (`b` must no longer take them: gone, or out of
+   * their conferences); `record` sees each conference and how many of its endpoints moved.
+   */
+  private reinvite(b: SimBridge, nowS: number, record: (conf: number, n: number) => void): void {
     const moved: [number, number][] = [...b.perConf.entries()];
     for (const [conf, n] of moved) {
-      (why === "scale-in" ? this.cutConferences : this.faultHitConferences).add(conf);
+      record(conf, n);
       this.removeFrom(b, conf, n);
       this.demand -= n;
       this.confBridges.get(conf)?.delete(b);
     }
     for (const [conf, n] of moved) for (let i = 0; i < n; i++) this.join(conf, nowS);
-    this.account(nowS);
   }
 
   /** One endpoint of `conf` joins. */

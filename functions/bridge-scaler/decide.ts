@@ -215,8 +215,8 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   // Sim, shared traces (weekday / top-of-hour / recording-heavy × oracle): 1.27 / 1.39 / 1.27 without, 1.29 / 1.34 /
   // 1.27 with (before consolidation); mean of 35 traces (32 generated) 1.378 → 1.362, no overload added.
   reserveLaunches: 1,
-  // Sim, shared traces: 1.29 / 1.34 / 1.27 × oracle without, 1.22 / 1.29 / 1.22 with; 1.4–1.8 % of the bridged
-  // conferences move once (a few seconds' pause), none is cut. A drained bridge's meetings have ~35 min to run at any
+  // Sim, shared traces: 1.29 / 1.34 / 1.27 × oracle without, 1.23 / 1.28 / 1.23 with; 0.7–1.4 % of the conferences
+  // move once (a few seconds' pause), none is cut. A drained bridge's meetings have ~35 min to run at any
   // age (mean residual duration of the traces' meetings), so after 20 min the rest is mostly the long tail.
   consolidateAfterS: 1200,
   consolidateMaxParticipants: 10,
@@ -277,7 +277,6 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   return p;
 }
 
-/** Why a drained bridge is terminated. */
 /**
  * Why a drained bridge is terminated: nobody left on it; the drain cap; or `consolidate`: a few participants left after a
  * long drain, whom JVB hands to Jicofo to move to another bridge (see {@link BridgePolicy.consolidateAfterS}).
@@ -401,12 +400,13 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   // When even the whole group falls short of the long forecast, every draining bridge's room is needed too.
   const groupShort = groupWant > serving.length + draining.length + booting.length;
   while ((undrainable.length > 0 || bootingReserve.length > 0) && (groupShort || servingWant() > serving.length + bootingServe.length)) {
-    const b = undrainable.shift();
-    if (b) {
+    const b = undrainable.shift() ?? bootingReserve.shift()!;
+    undrain.push(b.instanceId);
+    if (booting.includes(b)) bootingServe = [...bootingServe, b];
+    else {
       serving = [...serving, b];
       draining = draining.filter((d) => d !== b);
-    } else bootingServe = [...bootingServe, bootingReserve.shift()!];
-    undrain.push((b ?? bootingServe[bootingServe.length - 1]).instanceId);
+    }
   }
   // Booting bridges beyond what the serving forecast needs wait as reserves (the newest launches first); with no
   // bridge serving, one always comes up serving.
