@@ -21,6 +21,17 @@ export interface JicofoConfigInput {
 
 export const JICOFO_PASSWORD_ENV = "JICOFO_XMPP_PASSWORD";
 
+/**
+ * Jicofo's automatic load redistribution (jicofo-selector reference.conf `jicofo.bridge.load-redistribution`, off
+ * upstream; jicofo `LoadRedistributor`): every interval, while some bridge is below the stress threshold, each bridge
+ * at `stressThreshold` or above (not moved from within `timeoutS`) has `endpoints` of its endpoints re-invited
+ * elsewhere, from the conferences with the most endpoints on it. A meeting that grew on one bridge, or the people a
+ * lost AZ dropped onto the survivors, no longer stay above 1.0 until their meeting ends. The simulator models the same
+ * numbers (sim/config.ts); upstream's defaults (10 endpoints, 3 min) halve overload in its fault runs, these
+ * (20 endpoints, 1 min) halve it again (docs/simulator.md).
+ */
+export const JICOFO_LOAD_REDISTRIBUTION = { intervalS: 60, stressThreshold: 0.9, timeoutS: 60, endpoints: 20 } as const;
+
 export function renderJicofoConf(i: JicofoConfigInput): string {
   if (!(i.stressThreshold > 0 && i.stressThreshold <= 1)) throw new Error(`stressThreshold must be in (0, 1] (got ${i.stressThreshold})`);
   if (!Number.isInteger(i.maxBridgeParticipants) || i.maxBridgeParticipants < 2)
@@ -41,6 +52,13 @@ jicofo {
     xmpp-connection-name = Client
     health-checks {
       enabled = true
+    }
+    load-redistribution {
+      enabled = true
+      interval = ${JICOFO_LOAD_REDISTRIBUTION.intervalS} seconds
+      stress-threshold = ${JICOFO_LOAD_REDISTRIBUTION.stressThreshold}
+      timeout = ${JICOFO_LOAD_REDISTRIBUTION.timeoutS} seconds
+      endpoints = ${JICOFO_LOAD_REDISTRIBUTION.endpoints}
     }
   }
   octo {

@@ -1,3 +1,5 @@
+import { JICOFO_LOAD_REDISTRIBUTION } from "../render/jicofo-conf";
+
 /**
  * The simulator's model parameters, each with its source. docs/simulator.md explains them for operators.
  * Sources: ../shared/reference/jitsi-facts.md ("facts") unless noted; "assumption" marks a number chosen here.
@@ -11,6 +13,13 @@ export interface SimConfig {
   /** Jicofo: stress added per endpoint that joined a bridge in the last `recentJoinWindowS` (facts: 0.01, 20 s). */
   readonly recentJoinStress: number;
   readonly recentJoinWindowS: number;
+  /**
+   * Jicofo's load redistribution as the shards render it (render/jicofo-conf.ts): every `intervalS`, while a serving
+   * bridge is below the stress threshold, each bridge at `stressThreshold` or above (corrected stress) that has not
+   * given endpoints away within `timeoutS` re-invites `endpoints` of them elsewhere, largest conferences first.
+   * `intervalS` 0 turns it off.
+   */
+  readonly redistribution: { readonly intervalS: number; readonly stressThreshold: number; readonly timeoutS: number; readonly endpoints: number };
   /** Jicofo max-bridge-participants: endpoints of one conference per bridge (facts: 80). */
   readonly maxConferenceParticipantsPerBridge: number;
   /** Participants join over this many seconds after the conference start (assumption: "the first minutes"). */
@@ -51,6 +60,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   jicofoStressThreshold: 0.8,
   recentJoinStress: 0.01,
   recentJoinWindowS: 20,
+  redistribution: JICOFO_LOAD_REDISTRIBUTION,
   maxConferenceParticipantsPerBridge: 80,
   joinSpreadS: 180,
   p2pTurnShare: 0.15,

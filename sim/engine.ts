@@ -55,6 +55,8 @@ export interface PolicyResult {
    */
   readonly movedConferences: number;
   readonly movedParticipants: number;
+  /** Endpoints Jicofo's load redistribution re-invited away from bridges at its threshold (their media paused too). */
+  readonly redistributedParticipants: number;
   readonly faultHitConferences: number;
   readonly scalingActions: number;
   readonly recorderInstanceHours: number;
@@ -84,6 +86,7 @@ interface RegionRun {
   cut: number;
   moved: number;
   movedParticipants: number;
+  redistributed: number;
   hit: number;
   actions: number;
   failed: number;
@@ -139,6 +142,7 @@ function summarize(name: PolicyName, runs: RegionRun[], oracleHours: number, tur
     cutConferences: sum((r) => r.cut),
     movedConferences: sum((r) => r.moved),
     movedParticipants: sum((r) => r.movedParticipants),
+    redistributedParticipants: sum((r) => r.redistributed),
     faultHitConferences: sum((r) => r.hit),
     scalingActions: sum((r) => r.actions),
     recorderInstanceHours: sum((r) => r.recorderSeconds) / 3600,
@@ -180,6 +184,7 @@ function runOracle(w: Workload, cfg: SimConfig, endS: number): RegionRun {
     cut: 0,
     moved: 0,
     movedParticipants: 0,
+    redistributed: 0,
     hit: 0,
     actions: bridges.scalingActions + recorders.scalingActions,
     failed: 0,
@@ -232,6 +237,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   const br = bridgeRunner(name, w, opts);
   const rr = recorderRunner(name, w, opts);
   fleet.startWith(br.initial);
+  fleet.startRedistribution();
   pool.startWith(rr.initial);
   for (const o of schedule.azLosses) fleet.azOutage(o.az, o.fromS, Math.min(o.toS, endS));
   let ei = 0;
@@ -274,6 +280,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
     cut: fleet.cutConferences.size,
     moved: fleet.movedConferences.size,
     movedParticipants: fleet.movedEndpoints,
+    redistributed: fleet.redistributedEndpoints,
     hit: fleet.faultHitConferences.size,
     actions: fleet.scalingActions + pool.scalingActions,
     failed: pool.failedStarts,

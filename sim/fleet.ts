@@ -8,7 +8,7 @@ import { BridgeSample } from "../functions/bridge-scaler/decide";
 import { SimConfig } from "./config";
 import { FaultSchedule, FaultSpec, instanceFaultTimes } from "./faults";
 import { EventQueue } from "./heap";
-import { newBridge, placeEndpoint, removeEndpoints, selectBridge, SimBridge } from "./jicofo";
+import { correctedStress, newBridge, placeEndpoint, removeEndpoints, selectBridge, SimBridge } from "./jicofo";
 
 /** How a draining bridge gets terminated. */
 export interface DrainMode {
@@ -26,6 +26,8 @@ export class Fleet {
   /** Counters for the report. */
   scalingActions = 0;
   readonly cutConferences = new Set<number>();
+  /** Endpoints Jicofo's load redistribution re-invited away from bridges at its stress threshold. */
+  redistributedEndpoints = 0;
   /** Conferences (and their endpoints) Jicofo re-invited on another bridge when a bridge went SHUTTING_DOWN. */
   readonly movedConferences = new Set<number>();
   movedEndpoints = 0;
@@ -63,6 +65,8 @@ export class Fleet {
   private readonly drainModes = new Map<SimBridge, DrainMode>();
   /** Bridges in JVB graceful shutdown that hand over once at most this many participants are left. */
   private readonly gracefulMin = new Map<SimBridge, number>();
+  /** When Jicofo's load redistribution last moved endpoints away from each bridge. */
+  private readonly redistributedAt = new Map<SimBridge, number>();
   private readonly reclaiming = new Set<SimBridge>();
 
   constructor(
@@ -384,11 +388,11 @@ export class Fleet {
     for (const [conf, n] of moved) for (let i = 0; i < n; i++) this.join(conf, nowS);
   }
 
-  /** One endpoint of `conf` joins. */
-  join(conf: number, nowS: number): void {
+  /** One endpoint of `conf` joins (`avoid`: a bridge Jicofo still sees as overloaded, the one it is moved from). */
+  join(conf: number, nowS: number, avoid?: SimBridge): void {
     this.account(nowS);
     this.demand++;
-    const b = selectBridge(this.bridges.filter((x) => x.state === "serving" || x.state === "draining"), conf, nowS, this.cfg);
+    const b = selectBridge(this.bridges.filter((x) => (x.state === "serving" || x.state === "draining") && x !== avoid), conf, nowS, this.cfg);
     if (!b) {
       this.unplaced.set(conf, (this.unplaced.get(conf) ?? 0) + 1);
       this.unplacedCount++;
@@ -456,6 +460,50 @@ export class Fleet {
     this.demand -= this.unplacedCount;
     this.unplacedCount = 0;
     for (const [conf, n] of waiting) for (let i = 0; i < n; i++) this.join(conf, nowS);
+  }
+
+  /** Runs Jicofo's load redistribution every `cfg.redistribution.intervalS` (no-op when 0). */
+  startRedistribution(): void {
+    const { intervalS } = this.cfg.redistribution;
+    if (intervalS <= 0) return;
+    const tick = (t: number): void => {
+      this.redistribute(t);
+      if (t + intervalS <= this.endS) this.queue.push(t + intervalS, () => tick(t + intervalS));
+    };
+    this.queue.push(intervalS, () => tick(intervalS));
+  }
+
+  /**
+   * One run of Jicofo's LoadRedistributor: skipped unless some serving bridge is below Jicofo's stress threshold; then
+   * each bridge at the redistribution threshold (corrected stress, as Jicofo sees it) and out of its timeout has
+   * `endpoints` endpoints re-invited, taken greedily from the conferences with the most endpoints on it. The re-invited
+   * endpoints go through Jicofo placement again, never back to the bridge they left.
+   */
+  redistribute(nowS: number): void {
+    const r = this.cfg.redistribution;
+    const live = this.bridges.filter((b) => b.state === "serving" || b.state === "draining");
+    if (!live.some((b) => b.state === "serving" && correctedStress(b, nowS, this.cfg) < this.cfg.jicofoStressThreshold)) return;
+    for (const b of live) {
+      if (nowS - (this.redistributedAt.get(b) ?? -Infinity) < r.timeoutS || correctedStress(b, nowS, this.cfg) < r.stressThreshold) continue;
+      this.redistributedAt.set(b, nowS);
+      this.account(nowS);
+      let left = r.endpoints;
+      const picks: [number, number][] = [];
+      for (const [conf, n] of [...b.perConf.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0])) {
+        if (left <= 0) break;
+        const k = Math.min(n, left);
+        picks.push([conf, k]);
+        left -= k;
+      }
+      for (const [conf, k] of picks) {
+        this.removeFrom(b, conf, k);
+        this.demand -= k;
+        if (!b.perConf.has(conf)) this.confBridges.get(conf)?.delete(b);
+        this.redistributedEndpoints += k;
+      }
+      // Jicofo still sees this bridge at its last reported stress (stats every 5 s), so none come back to it.
+      for (const [conf, k] of picks) for (let i = 0; i < k; i++) this.join(conf, nowS, b);
+    }
   }
 
   /** Integrates the counters up to nowS. */

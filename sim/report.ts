@@ -10,6 +10,7 @@ const COLUMNS: [string, (p: SimResult["policies"][number]) => string][] = [
   ["overload p·min", (p) => p.overloadedParticipantMinutes.toFixed(0)],
   ["cut", (p) => String(p.cutConferences)],
   ["moved", (p) => String(p.movedConferences)],
+  ["redistributed", (p) => String(p.redistributedParticipants)],
   ["fault-hit", (p) => String(p.faultHitConferences)],
   ["actions", (p) => String(p.scalingActions)],
   ["recorder h", (p) => p.recorderInstanceHours.toFixed(1)],
@@ -52,6 +53,7 @@ export function toJson(trace: string, r: SimResult): object {
       drainingBridgeHours: round(p.drainingBridgeHours, 2),
       movedConferences: p.movedConferences,
       movedParticipants: p.movedParticipants,
+      redistributedParticipants: p.redistributedParticipants,
     })),
   };
 }

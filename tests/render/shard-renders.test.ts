@@ -47,6 +47,11 @@ describe("jicofo.conf", () => {
     assert.strictEqual(String(obj.jicofo.octo.enabled), "true");
     assert.strictEqual(Number(obj.jicofo.bridge["stress-threshold"]), 0.8);
     assert.strictEqual(Number(obj.jicofo.bridge["max-bridge-participants"]), 80);
+    // Overloaded bridges hand endpoints to less loaded ones (the simulator models the same numbers).
+    assert.deepStrictEqual(
+      { ...obj.jicofo.bridge["load-redistribution"], "stress-threshold": Number(obj.jicofo.bridge["load-redistribution"]["stress-threshold"]), endpoints: Number(obj.jicofo.bridge["load-redistribution"].endpoints), enabled: String(obj.jicofo.bridge["load-redistribution"].enabled) },
+      { enabled: "true", interval: "60 seconds", "stress-threshold": 0.9, timeout: "60 seconds", endpoints: 20 },
+    );
     assert.strictEqual(obj.jicofo.xmpp.client.password, "pw", "the password comes from the environment");
     const single = (await parseHoconText(renderJicofoConf({ ...input, relaysEnabled: false }), {})) as any;
     assert.strictEqual(single.jicofo.bridge["selection-strategy"], "SingleBridgeSelectionStrategy");

@@ -213,6 +213,41 @@ describe("simulate: reserves (reserveLaunches)", () => {
   });
 });
 
+describe("simulate: Jicofo load redistribution (jicofo.bridge.load-redistribution)", () => {
+  const END = 3600;
+  const fleetOf = (n: number, cfg = DEFAULT_SIM_CONFIG): Fleet => {
+    const f = new Fleet("us-east-1", cfg, new EventQueue(), NO_FAULTS, faultSchedule(NO_FAULTS, "us-east-1", END, 2), END);
+    f.startWith(n);
+    return f;
+  };
+
+  it("moves 20 endpoints of the largest conferences off a bridge at 0.9, then waits out the timeout", () => {
+    const f = fleetOf(2);
+    const [a, b] = f.bridges;
+    f.softDrain(b, 0); // everything lands on a
+    for (let i = 0; i < 60; i++) f.join(1, 0);
+    for (let i = 0; i < 35; i++) f.join(2, 0);
+    f.undrain(b);
+    assert.deepEqual([a.participants, b.participants], [95, 0]);
+    f.redistribute(100); // recent-join stress has expired: a is at 0.95, b at 0
+    assert.deepEqual([a.participants, b.participants, f.redistributedEndpoints], [75, 20, 20]);
+    assert.equal(a.perConf.get(1), 40, "taken from the conference with the most endpoints on the bridge");
+    for (let i = 0; i < 20; i++) f.join(3, 130);
+    f.redistribute(150); // a is back at 0.95 (75 + 20 new), but moved 50 s ago: in its timeout
+    assert.equal(f.redistributedEndpoints, 20);
+  });
+
+  it("does nothing while no serving bridge is below Jicofo's 0.8 (nowhere to go), and not when turned off", () => {
+    const f = fleetOf(2);
+    for (let i = 0; i < 190; i++) f.join(i % 19, 0);
+    f.redistribute(100);
+    assert.equal(f.redistributedEndpoints, 0);
+    const off = fleetOf(2, { ...DEFAULT_SIM_CONFIG, redistribution: { ...DEFAULT_SIM_CONFIG.redistribution, intervalS: 0 } });
+    off.startRedistribution();
+    assert.equal(off.queue.peekTime(), Infinity, "no Jicofo task scheduled");
+  });
+});
+
 describe("simulate: consolidation (JVB hands its last participants to Jicofo)", () => {
   const END = 7200;
   const fleet = (): Fleet => {
