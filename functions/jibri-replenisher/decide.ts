@@ -112,8 +112,9 @@ export const REPLENISH_DEFAULTS: ReplenishTarget = {
   // jitsi-facts.md: boot-to-ready 3–8 min when configured at boot; a warm pool serves in ~30 s.
   leadTimeSeconds: 300,
   demandWindowSeconds: 900,
-  // 3 standard deviations: 0 failed starts on the shared traces where 2 left one (sim, recording-heavy.csv).
-  burstFactor: 3,
+  // 3.5 standard deviations. Sim: 2 left one failed start on recording-heavy.csv, 3 none on the shared traces but 5
+  // single first-burst failures on 36 generated traces (pool max 200), 3.5 leaves 2 (+4 % recorder-hours).
+  burstFactor: 3.5,
   // Half hour, hour, and the same time yesterday (the Lambda reads a day of JibriRecordingStarts when it has it).
   seasonalPeriodsSeconds: [1800, 3600, 86400],
   // At most a doubling within a period. With the previous-day period, it took failed starts on 16 generated 2-day
