@@ -264,6 +264,18 @@ describe("decideBridgeCapacity: forecasting", () => {
     assert.equal(forecastParticipants(s, P0, 300)!.expected, 160);
   });
 
+  it("headroom: one bridge's worth before any history, headroomWithHistoryParticipants once previous days are known", () => {
+    // A flat 100: no growth, no seasonal rise; yesterday was flat too (its rise adds nothing).
+    const none = state([bridge("a", 50), bridge("b", 50)], flat(100));
+    const known = state([bridge("a", 50), bridge("b", 50)], flat(100), { previousDaysUpcomingPeak: [100], previousDaysLevel: [100] });
+    assert.equal(forecastParticipants(none, P, 300)!.expected, 180);
+    assert.equal(forecastParticipants(known, P, 300)!.expected, 140);
+    assert.equal(decideBridgeCapacity(none, P, NOW).estimate.wantBridges, 3);
+    assert.equal(decideBridgeCapacity(known, P, NOW).estimate.wantBridges, 2);
+    // History turned off (profileWeight 0): the full headroom again.
+    assert.equal(forecastParticipants(known, resolveBridgePolicy({ ...P, profileWeight: 0 }), 300)!.expected, 180);
+  });
+
   it("seasonal rise: the serving horizon takes the biggest of the previous cycles, the group horizon a recent-weighted mean", () => {
     // 60 and 30 minutes ago the total rose 100 -> 110 (+10 %) and 100 -> 160 (+60 %) within the lead; now it is 100.
     const series = [100, 110, ...flat(100, 28), 100, 160, ...flat(100, 28), 100];
