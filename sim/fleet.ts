@@ -374,18 +374,17 @@ export class Fleet {
   }
 
   /**
-   * Everyone on `b` leaves it and joins again through Jicofo placement (`b` must no longer take them: gone, or out of
-   * their conferences); `record` sees each conference and how many of its endpoints moved.
+   * Endpoints leave `b` and join again through Jicofo placement, never back to `b`: `picks` lists how many of each
+   * conference (all of them by default); `record` sees each conference and how many of its endpoints moved.
    */
-  private reinvite(b: SimBridge, nowS: number, record: (conf: number, n: number) => void): void {
-    const moved: [number, number][] = [...b.perConf.entries()];
-    for (const [conf, n] of moved) {
+  private reinvite(b: SimBridge, nowS: number, record: (conf: number, n: number) => void, picks: [number, number][] = [...b.perConf.entries()]): void {
+    for (const [conf, n] of picks) {
       record(conf, n);
       this.removeFrom(b, conf, n);
       this.demand -= n;
-      this.confBridges.get(conf)?.delete(b);
+      if (!b.perConf.has(conf)) this.confBridges.get(conf)?.delete(b);
     }
-    for (const [conf, n] of moved) for (let i = 0; i < n; i++) this.join(conf, nowS);
+    for (const [conf, n] of picks) for (let i = 0; i < n; i++) this.join(conf, nowS, b);
   }
 
   /** One endpoint of `conf` joins (`avoid`: a bridge Jicofo still sees as overloaded, the one it is moved from). */
@@ -495,14 +494,8 @@ export class Fleet {
         picks.push([conf, k]);
         left -= k;
       }
-      for (const [conf, k] of picks) {
-        this.removeFrom(b, conf, k);
-        this.demand -= k;
-        if (!b.perConf.has(conf)) this.confBridges.get(conf)?.delete(b);
-        this.redistributedEndpoints += k;
-      }
       // Jicofo still sees this bridge at its last reported stress (stats every 5 s), so none come back to it.
-      for (const [conf, k] of picks) for (let i = 0; i < k; i++) this.join(conf, nowS, b);
+      this.reinvite(b, nowS, (_conf, k) => (this.redistributedEndpoints += k), picks);
     }
   }
 
