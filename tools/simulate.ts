@@ -104,11 +104,16 @@ export function parseArgs(argv: readonly string[]): Args {
   return a;
 }
 
+/** The key=value pairs of a --generate / --resample SPEC, refusing keys the option does not know. */
+function specValues(flag: string, spec: string, allowed: readonly string[]): Record<string, string> {
+  const kv = keyValues(flag, spec);
+  for (const k of Object.keys(kv)) if (!allowed.includes(k)) throw new UsageError(`${flag}: unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  return kv;
+}
+
 /** A variant of `confs` from a --resample SPEC. */
 export function resampleFromSpec(confs: readonly Conference[], spec: string): Conference[] {
-  const kv = keyValues("--resample", spec);
-  const allowed = ["seed", "volume", "jitter"];
-  for (const k of Object.keys(kv)) if (!allowed.includes(k)) throw new UsageError(`--resample: unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  const kv = specValues("--resample", spec, ["seed", "volume", "jitter"]);
   const num = (k: string, d: number): number => {
     const n = kv[k] === undefined ? d : Number(kv[k]);
     if (kv[k] === "" || !Number.isFinite(n)) throw new UsageError(`--resample: ${k} must be a number, got "${kv[k]}"`);
@@ -123,9 +128,7 @@ export function resampleFromSpec(confs: readonly Conference[], spec: string): Co
 
 /** Builds a trace from a --generate SPEC. */
 export function generateFromSpec(spec: string): Conference[] {
-  const kv = keyValues("--generate", spec);
-  const allowed = ["seed", "days", "regions", "shape", "perDay", "record", "snap", "webinars"];
-  for (const k of Object.keys(kv)) if (!allowed.includes(k)) throw new UsageError(`--generate: unknown key "${k}" (allowed: ${allowed.join(", ")})`);
+  const kv = specValues("--generate", spec, ["seed", "days", "regions", "shape", "perDay", "record", "snap", "webinars"]);
   const num = (k: string, d: number): number => {
     const n = kv[k] === undefined ? d : Number(kv[k]);
     if (!Number.isFinite(n)) throw new UsageError(`--generate: ${k} must be a number, got "${kv[k]}"`);
