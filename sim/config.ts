@@ -78,6 +78,15 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   loadAverageAtStress1: 3.6,
 };
 
+/**
+ * Group maxima every policy runs with unless `--bridge maxBridges=N` / `--recorder maxInstances=N` say otherwise. The
+ * decisions' own defaults (100) stand in for a stack's `bridges.max` / `jibri.max`, which is a sizing choice, not a
+ * rule: a table should show what each policy's rules do with the trace, not where a cap cut them off (static-peak is
+ * sized to the trace's peak too). The report's `peakBridges` / `peakRecorders` say what the stack's maxima must allow.
+ * 1000 = the most resolveBridgePolicy accepts.
+ */
+export const SIM_SIZING = { maxBridges: 1000, maxInstances: 1000 } as const;
+
 /** Upload time of a recording of the given length. */
 export function uploadSeconds(cfg: SimConfig, recordedS: number): number {
   return Math.round(cfg.uploadBaseS + cfg.uploadPerRecordedS * recordedS);

@@ -66,6 +66,12 @@ export interface PolicyResult {
   readonly peakTurnAllocations: number;
   readonly timeToCapacityP50S: number;
   readonly timeToCapacityP95S: number;
+  /**
+   * Most bridges (recorders) billed at the same moment in any one region: what the stack's `bridges.max` (`jibri.max`)
+   * must allow for this trace (the simulator runs uncapped unless told otherwise, see SIM_SIZING).
+   */
+  readonly peakBridges: number;
+  readonly peakRecorders: number;
   /** Per-minute [t, load, ready capacity at stress 0.8 (participants), billed bridges], summed over regions. */
   readonly timeline: readonly (readonly [number, number, number, number])[];
 }
@@ -92,6 +98,8 @@ interface RegionRun {
   failed: number;
   episodes: number[];
   timeline: [number, number, number, number][];
+  peakBridges: number;
+  peakRecorders: number;
   stateMinutes?: Fleet["stateMinutes"];
 }
 
@@ -150,6 +158,8 @@ function summarize(name: PolicyName, runs: RegionRun[], oracleHours: number, tur
     failedRecordingStarts: sum((r) => r.failed),
     peakTurnAllocations: turnPeak,
     timeToCapacityP50S: pct(0.5),
+    peakBridges: Math.max(0, ...runs.map((r) => r.peakBridges)),
+    peakRecorders: Math.max(0, ...runs.map((r) => r.peakRecorders)),
     timeToCapacityP95S: pct(0.95),
     timeline: [...timeline.values()].sort((a, b) => a[0] - b[0]),
   };
@@ -190,6 +200,8 @@ function runOracle(w: Workload, cfg: SimConfig, endS: number): RegionRun {
     failed: 0,
     episodes: [],
     timeline,
+    peakBridges: peakOf(concurrency(bridges.runs.map((r) => [r.launchS, r.endS]))),
+    peakRecorders: peakOf(concurrency(recorders.runs.map((r) => [r.launchS, r.endS]))),
   };
 }
 
@@ -286,6 +298,8 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
     failed: pool.failedStarts,
     episodes: fleet.shortfallEpisodesS,
     timeline: fleet.timeline,
+    peakBridges: peakOf(concurrency(fleet.bridges.map((b) => [b.launchS, b.endS ?? endS]))),
+    peakRecorders: peakOf(concurrency(pool.recorders.map((r) => [r.launchS, r.endS ?? endS]))),
     stateMinutes: fleet.stateMinutes,
   };
 }

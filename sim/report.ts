@@ -54,6 +54,8 @@ export function toJson(trace: string, r: SimResult): object {
       movedConferences: p.movedConferences,
       movedParticipants: p.movedParticipants,
       redistributedParticipants: p.redistributedParticipants,
+      peakBridges: p.peakBridges,
+      peakRecorders: p.peakRecorders,
     })),
   };
 }

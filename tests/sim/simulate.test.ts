@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { resolveReplenishTarget } from "../../functions/jibri-replenisher/decide";
-import { DEFAULT_SIM_CONFIG } from "../../sim/config";
+import { DEFAULT_SIM_CONFIG, SIM_SIZING } from "../../sim/config";
 import { perfectForecaster } from "../../sim/bridge-policies";
 import { POLICY_NAMES, PolicyName, PolicyResult, simulate, SimResult } from "../../sim/engine";
 import { faultSchedule, NO_FAULTS, parseFaults } from "../../sim/faults";
@@ -20,7 +20,8 @@ import { main } from "../../tools/simulate";
 import { requireShared } from "../helpers/env";
 
 const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}) => ({
-  cfg: DEFAULT_SIM_CONFIG, bridgePolicy: resolveBridgePolicy(bridge), replenishTarget: resolveReplenishTarget({}), faults, policies,
+  cfg: DEFAULT_SIM_CONFIG, bridgePolicy: resolveBridgePolicy({ maxBridges: SIM_SIZING.maxBridges, ...bridge }),
+  replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances }), faults, policies,
 });
 const row = (r: SimResult, name: PolicyName): PolicyResult => r.policies.find((p) => p.name === name)!;
 const trace = (rows: string[]): Conference[] => parseTrace([TRACE_HEADER, ...rows].join("\n"));
@@ -345,6 +346,26 @@ describe("simulate CLI", () => {
     assert.deepEqual(j.policies.map((p: { name: string }) => p.name), [...POLICY_NAMES]);
     for (const k of ["name", "bridgeInstanceHours", "oracleRatio", "overloadedPct", "cutConferences", "faultHitConferences", "scalingActions", "recorderInstanceHours", "failedRecordingStarts", "peakTurnAllocations", "timeToCapacityP95S"])
       assert.ok(k in j.policies[0], k);
+  });
+
+  it("runs uncapped unless told a group maximum, and reports the peaks a stack's maxima must allow", async () => {
+    // 200 recordings of 4 h starting 3 a minute: 200 at once by the end, more than the decisions' default maximum (100).
+    const many = path.join(tmp, "rec200.csv");
+    fs.writeFileSync(many, [TRACE_HEADER, ...Array.from({ length: 200 }, (_, i) => `r${i},us-east-1,${600 + i * 20},14400,3,0,14000`)].join("\n") + "\n");
+    const run = async (extra: string[]) => {
+      const { code, out } = await cli(["--trace", many, "--policy", "default,static-peak", "--json", ...extra]);
+      assert.equal(code, 0);
+      return JSON.parse(out).policies as { name: string; failedRecordingStarts: number; peakRecorders: number; recorderInstanceHours: number }[];
+    };
+    const [open, staticPeak] = await run([]);
+    assert.equal(staticPeak.peakRecorders, 200);
+    assert.ok(open.peakRecorders > 200, `buffer on top of 200 busy: ${open.peakRecorders}`);
+    // Only the first minutes' ramp from the 3 idle recorders a pool starts with can miss.
+    assert.ok(open.failedRecordingStarts <= 10, `failed ${open.failedRecordingStarts}`);
+    assert.ok(open.recorderInstanceHours < staticPeak.recorderInstanceHours);
+    const [capped] = await run(["--recorder", "maxInstances=100"]);
+    assert.equal(capped.peakRecorders, 100);
+    assert.ok(capped.failedRecordingStarts >= 100, `capped: ${capped.failedRecordingStarts}`);
   });
 
   it("prints a table and writes a readable SVG chart", async () => {
