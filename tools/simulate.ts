@@ -30,7 +30,7 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
   --json                print one JSON object instead of the table
   --chart FILE.svg      write load vs capacity per policy as SVG`;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 interface Args {
   trace?: string;
@@ -55,7 +55,7 @@ function keyValues(flag: string, spec: string): Record<string, string> {
   return out;
 }
 
-function numbers<T extends object>(flag: string, spec: string, defaults: T): Partial<T> {
+export function numbers<T extends object>(flag: string, spec: string, defaults: T): Partial<T> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(keyValues(flag, spec))) {
     if (!(k in defaults)) throw new UsageError(`${flag}: unknown field "${k}" (allowed: ${Object.keys(defaults).join(", ")})`);

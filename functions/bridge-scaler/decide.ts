@@ -159,13 +159,23 @@ export interface BridgePolicy {
   readonly seasonalPeriodS: number;
   /** Previous periods the seasonal forecast looks at. */
   readonly seasonalCycles: number;
-  /** Room kept for this many more participants whenever anyone is on a bridge (the first crowd of a day is not learned yet). */
+  /**
+   * Room kept for at most this many more participants whenever anyone is on a bridge (the first crowd of a day is not
+   * learned yet); below that cap the room is {@link headroomScale} × √(participants on the bridges).
+   */
   readonly headroomParticipants: number;
   /**
-   * The same room once previous days are known (CloudWatch holds them and profileWeight > 0): their rise at this time
+   * The same cap once previous days are known (CloudWatch holds them and profileWeight > 0): their rise at this time
    * of day is then part of the forecast, so the headroom only has to cover surprises beyond it.
    */
   readonly headroomWithHistoryParticipants: number;
+  /**
+   * Room for surprises grows with the square root of the load: meetings start independently of each other, so the
+   * unforeseen part of a few minutes' joins spreads like a count of random arrivals, whose standard deviation is the
+   * square root of its mean. A night with 25 people on one bridge keeps room for 25 more, not a second bridge; a busy
+   * fleet keeps the whole cap. 0 = no headroom; 1000 = always the cap (a fixed headroom).
+   */
+  readonly headroomScale: number;
   /**
    * 1: a launched bridge the serving forecast does not need yet is tagged for drain while it boots (a reserve): it
    * comes up in JVB drain mode, empty, and serves only when undrained. Launches for the slower group forecast then
@@ -189,7 +199,10 @@ export interface BridgePolicy {
 /** Defaults of {@link BridgePolicy}; tuned with `npm run simulate` (docs/simulator.md). */
 export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   participantsPerBridge: 100,
-  targetStress: 0.8,
+  // A little below Jicofo's 0.8: forecast errors grow with the fleet, and once every bridge is past 0.8 a growing
+  // meeting stays on its own bridge until that one passes 1.0. Tuned together with the headroom and consolidation below
+  // (docs/simulator.md "Measured": 139 shared-like, generated, resampled and 7-day traces).
+  targetStress: 0.76,
   scaleInStress: 0.7,
   scaleInStableS: 300,
   scaleInAfterOutS: 0,
@@ -215,19 +228,22 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   burstStress: 0.95,
   seasonalPeriodS: 1800,
   seasonalCycles: 2,
-  // One bridge's worth at 0.8: N+1 room whenever anyone is on a bridge.
-  headroomParticipants: 80,
-  // Half a bridge. Sim, 7-day generated traces: mean 1.33 → 1.29 × oracle; 35 shared and generated traces 1.309 →
-  // 1.295; no overload added on either (0 drops overload on some days: 0.003–0.015 %).
-  headroomWithHistoryParticipants: 40,
+  // Three quarters of a bridge at most, reached at 144 participants (5 × √144 = 60); the fixed 80 of before kept a
+  // second bridge all night for a handful of people: small fleets ran at 1.33–1.42 × oracle.
+  headroomParticipants: 60,
+  // A quarter of a bridge once previous days are known (their rise at this time of day is in the forecast).
+  headroomWithHistoryParticipants: 20,
+  headroomScale: 5,
   // Sim, shared traces (weekday / top-of-hour / recording-heavy × oracle): 1.27 / 1.39 / 1.27 without, 1.29 / 1.34 /
   // 1.27 with (before consolidation); mean of 35 traces (32 generated) 1.378 → 1.362, no overload added.
   reserveLaunches: 1,
   // Sim, shared traces: 1.29 / 1.34 / 1.27 × oracle without, 1.23 / 1.28 / 1.23 with; 0.7–1.4 % of the conferences
   // move once (a few seconds' pause), none is cut. A drained bridge's meetings have ~35 min to run at any
   // age (mean residual duration of the traces' meetings), so after 20 min the rest is mostly the long tail.
+  // Up to 20 participants (10 before): with the lower target and headroom, the long tail on drained bridges is most of
+  // what is left between the policy and the oracle on declining evenings.
   consolidateAfterS: 1200,
-  consolidateMaxParticipants: 10,
+  consolidateMaxParticipants: 20,
 };
 
 /** Thrown by {@link resolveBridgePolicy}; lists every bad field. */
@@ -277,6 +293,7 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   check("consolidateMaxParticipants", 0, 1000, true);
   check("headroomParticipants", 0, 100000, false);
   check("headroomWithHistoryParticipants", 0, 100000, false);
+  check("headroomScale", 0, 1000, false);
   if (problems.length === 0 && p.minBridges > p.maxBridges) problems.push(`minBridges must be at most maxBridges (${p.maxBridges}), got ${p.minBridges}`);
   if (problems.length === 0 && p.scaleInStress >= p.targetStress)
     problems.push(`scaleInStress must be below targetStress (${p.targetStress}) for hysteresis, got ${p.scaleInStress}`);

@@ -110,11 +110,12 @@ export function forecastParticipants(state: BridgeFleetState, policy: BridgePoli
   const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * Math.min(leadS / 60, k) : 0;
   const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress, horizon === "serving" ? "max" : "recent");
   const history = policy.profileWeight * previousDaysForecast(state, Math.max(last, 0), policy.participantsPerBridge * policy.targetStress);
-  // Headroom only while someone is on a bridge, so an idle fleet can still go to zero at night (minBridges 0). With
-  // previous days in CloudWatch their rise at this time of day is already in `history`: the headroom is then only for
-  // surprises beyond it (BridgePolicy.headroomWithHistoryParticipants).
+  // Headroom only while someone is on a bridge, so an idle fleet can still go to zero at night (minBridges 0); it grows
+  // with √load up to its cap (BridgePolicy.headroomScale). With previous days in CloudWatch their rise at this time of
+  // day is already in `history`: the cap is then only for surprises beyond it (headroomWithHistoryParticipants).
   const learned = policy.profileWeight > 0 && state.previousDaysUpcomingPeak.length > 0;
-  const headroom = last > 0 ? (learned ? policy.headroomWithHistoryParticipants : policy.headroomParticipants) : 0;
+  const cap = learned ? policy.headroomWithHistoryParticipants : policy.headroomParticipants;
+  const headroom = last > 0 ? Math.min(cap, policy.headroomScale * Math.sqrt(last)) : 0;
   return { expected: Math.max(last + Math.max(growth, seasonal, headroom), history), surge: last + recentRise(series, leadS, policy.riseMemoryS) };
 }
 

@@ -60,7 +60,7 @@ describe("components/bridge-fleet: arguments", () => {
   });
 
   it("JVB hands over exactly as many participants as the scaler consolidates (jvb.conf graceful-shutdown-min-participants)", () => {
-    assert.equal(resolveBridgeFleetArgs(BASE).handOverParticipants, 10);
+    assert.equal(resolveBridgeFleetArgs(BASE).handOverParticipants, 20);
     assert.equal(resolveBridgeFleetArgs({ ...BASE, scalingPolicy: { consolidateMaxParticipants: 4 } }).handOverParticipants, 4);
     assert.equal(resolveBridgeFleetArgs({ ...BASE, scalingPolicy: { consolidateAfterS: 0 } }).handOverParticipants, 0, "off: wait for the last one");
   });

@@ -11,9 +11,17 @@ import {
 } from "../../functions/bridge-scaler/decide";
 
 const NOW = 1_000_000;
-const P = resolveBridgePolicy({ minBridges: 1, maxBridges: 20 });
-/** Without the fixed headroom, so a case shows one rule alone. */
-const P0 = resolveBridgePolicy({ minBridges: 1, maxBridges: 20, headroomParticipants: 0 });
+/**
+ * The numbers the cases compute with, pinned so the arithmetic in their comments holds whatever the defaults are tuned
+ * to: target stress 0.8 (80 participants a bridge), a fixed 80-participant headroom (40 with history), up to 10
+ * participants consolidated. The defaults' own headroom rule has its own case (forecasting).
+ */
+const P = resolveBridgePolicy({
+  minBridges: 1, maxBridges: 20, targetStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
+  consolidateMaxParticipants: 10,
+});
+/** Without the headroom, so a case shows one rule alone. */
+const P0 = resolveBridgePolicy({ ...P, headroomParticipants: 0 });
 
 /** An InService bridge with a fresh sample (taken 60 s ago). */
 function bridge(id: string, participants: number, extra: Partial<BridgeInstance> = {}): BridgeInstance {
@@ -274,6 +282,23 @@ describe("decideBridgeCapacity: forecasting", () => {
     assert.equal(decideBridgeCapacity(known, P, NOW).estimate.wantBridges, 2);
     // History turned off (profileWeight 0): the full headroom again.
     assert.equal(forecastParticipants(known, resolveBridgePolicy({ ...P, profileWeight: 0 }), 300)!.expected, 180);
+  });
+
+  it("headroom grows with the square root of the load up to its cap: a quiet night keeps one bridge, a busy fleet the whole cap", () => {
+    const D = DEFAULT_BRIDGE_POLICY;
+    const night = state([bridge("a", 25)], flat(25));
+    // 25 on one bridge: room for 5 × √25 = 25 more, 50 in all, still one bridge at the target (a fixed 80 kept two).
+    assert.equal(forecastParticipants(night, D, 300)!.expected, 25 + D.headroomScale * 5);
+    assert.equal(decideBridgeCapacity(night, D, NOW).estimate.wantBridges, 1);
+    assert.equal(decideBridgeCapacity(night, resolveBridgePolicy({ ...D, headroomScale: 1000, headroomParticipants: 80 }), NOW).estimate.wantBridges, 2);
+    // 400 on six bridges: 5 × 20 = 100 is above the cap, so the cap (60) is kept.
+    const busy = state(["a", "b", "c", "d", "e", "f"].map((id) => bridge(id, 400 / 6)), flat(400));
+    assert.equal(forecastParticipants(busy, D, 300)!.expected, 400 + D.headroomParticipants);
+    // Once previous days are known, the smaller cap.
+    const known = state(["a", "b", "c", "d", "e", "f"].map((id) => bridge(id, 400 / 6)), flat(400), { previousDaysUpcomingPeak: [400], previousDaysLevel: [400] });
+    assert.equal(forecastParticipants(known, D, 300)!.expected, 400 + D.headroomWithHistoryParticipants);
+    // Nobody on a bridge: no headroom, so a fleet with min 0 can still go to zero.
+    assert.equal(forecastParticipants(state([bridge("a", 0)], flat(0)), D, 300)!.expected, 0);
   });
 
   it("seasonal rise: the serving horizon takes the biggest of the previous cycles, the group horizon a recent-weighted mean", () => {

@@ -15,6 +15,7 @@ import { faultSchedule, NO_FAULTS, parseFaults } from "../../sim/faults";
 import { Fleet } from "../../sim/fleet";
 import { EventQueue } from "../../sim/heap";
 import { generateTrace, resampleTrace } from "../../sim/generate";
+import { targetProblems } from "../../sim/targets";
 import { Conference, formatTrace, parseTrace, readTrace, TRACE_HEADER } from "../../sim/trace";
 import { main } from "../../tools/simulate";
 import { requireShared } from "../helpers/env";
@@ -48,10 +49,12 @@ describe("simulate: tiny hand-computed traces", () => {
     const r = simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts());
     assert.equal(row(r, "oracle").bridgeInstanceHours, (7200 - 3420) / 3600);
     assert.equal(row(r, "static-peak").bridgeInstanceHours, 2);
-    // min 1 bridge all along, plus a second one (headroom of one bridge) from a boot after the meeting starts
-    // until the meeting ends: 2 h + ~59 min.
+    // min 1 bridge all along; 5 people and their headroom (5 × √5 ≈ 11) fit on it: 2 h.
     const d = row(r, "default").bridgeInstanceHours;
-    assert.ok(d > 2.9 && d < 3.05, `default ${d} h`);
+    assert.ok(Math.abs(d - 2) < 1e-9, `default ${d} h`);
+    // A fixed one-bridge headroom adds a second bridge from a boot after the meeting starts until it ends: 2 h + ~59 min.
+    const fixed = row(simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts(["default"], NO_FAULTS, { headroomScale: 1000, headroomParticipants: 80 })), "default");
+    assert.ok(fixed.bridgeInstanceHours > 2.9 && fixed.bridgeInstanceHours < 3.05, `fixed headroom ${fixed.bridgeInstanceHours} h`);
     for (const p of r.policies) {
       assert.equal(p.overloadedPct, 0, p.name);
       assert.equal(p.cutConferences, 0, p.name);
@@ -72,9 +75,9 @@ describe("simulate: tiny hand-computed traces", () => {
     // Served: each of the 6 waits for the launch (metric delay + schedule + boot, under 6 min), not for the hour.
     const waitedMinutes = d.overloadedParticipantMinutes / 6;
     assert.ok(waitedMinutes > 2 && waitedMinutes < 6, `waited ${waitedMinutes.toFixed(1)} min`);
-    // No bridge in the 3 hours before: the meeting's hour on two bridges (one of headroom) plus boot and drain;
-    // a fleet kept at one bridge would bill 4 h before the meeting even starts.
-    assert.ok(d.bridgeInstanceHours > 1 && d.bridgeInstanceHours < 2.5, `${d.bridgeInstanceHours} h`);
+    // No bridge in the 3 hours before: the meeting's hour (less the wait) on one bridge, its 6 people and their
+    // headroom (5 × √6 ≈ 12) fitting on it, plus boot; a fleet kept at one bridge would bill 3 h before the meeting.
+    assert.ok(d.bridgeInstanceHours > 0.9 && d.bridgeInstanceHours < 1.2, `${d.bridgeInstanceHours} h`);
     assert.equal(d.cutConferences, 0);
   });
 
@@ -400,25 +403,6 @@ describe("simulate CLI", () => {
     }
   });
 });
-
-/** Issue #9 targets for the default policies, checked on one simulation result. */
-function targetProblems(r: SimResult): string[] {
-  const d = row(r, "default");
-  const a = row(r, "jitsi-autoscaler");
-  const t = row(r, "jitsi-aws-template");
-  const s = row(r, "static-peak");
-  const problems: string[] = [];
-  if (d.oracleRatio > 1.3) problems.push(`bridge cost ${d.oracleRatio.toFixed(3)} × oracle > 1.30`);
-  if (d.overloadedPct > 0.1) problems.push(`overloaded ${d.overloadedPct.toFixed(3)} % > 0.1 %`);
-  if (d.cutConferences > 0) problems.push(`${d.cutConferences} conferences cut by scale-in`);
-  for (const b of [a, t]) {
-    if (d.bridgeInstanceHours >= b.bridgeInstanceHours) problems.push(`not cheaper than ${b.name}`);
-    if (d.overloadedPct > b.overloadedPct) problems.push(`more overload than ${b.name} (${d.overloadedPct.toFixed(3)} vs ${b.overloadedPct.toFixed(3)} %)`);
-  }
-  if (d.failedRecordingStarts > 0) problems.push(`${d.failedRecordingStarts} failed recording starts`);
-  if (d.recorderInstanceHours >= s.recorderInstanceHours) problems.push("recorders not cheaper than static provisioning");
-  return problems;
-}
 
 describe("simulate: issue #9 targets", function () {
   this.timeout(60_000);
