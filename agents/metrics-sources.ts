@@ -77,14 +77,16 @@ function child(source: string, obj: Record<string, unknown>, key: string): Recor
   return v as Record<string, unknown>;
 }
 
-/** Jicofo's cumulative recorder failure count (recording + live streaming), kept between polls. */
+/** Jicofo's cumulative counters, kept between polls: recorder failures (recording + live streaming), meetings created. */
 export interface JicofoCounters {
   readonly recordingFailures?: number;
+  readonly conferencesCreated?: number;
 }
 
 /**
- * Jicofo `GET /stats` (JicofoServices.getStats). Recording start failures are cumulative upstream
- * (`jibri.total_recording_failures`, `total_live_streaming_failures`); published as the delta since `prev`.
+ * Jicofo `GET /stats` (JicofoServices.getStats). Recording start failures (`jibri.total_recording_failures`,
+ * `total_live_streaming_failures`) and meetings created (`total_conferences_created`, FocusManager.stats) are
+ * cumulative upstream; published as the delta since `prev`.
  */
 export function parseJicofoStats(body: string, prev?: JicofoCounters): { samples: Sample[]; counters: JicofoCounters } {
   const s = parseJsonObject("jicofo", body);
@@ -95,6 +97,10 @@ export function parseJicofoStats(body: string, prev?: JicofoCounters): { samples
     { metric: SHARD_METRICS.bridges, value: num("jicofo.bridge_selector", selector, "bridge_count", true) as number },
     { metric: SHARD_METRICS.bridgesOperational, value: num("jicofo.bridge_selector", selector, "operational_bridge_count", true) as number },
   ];
+  // Optional: an older Jicofo without it simply publishes no meeting starts (the replenisher then does without them).
+  const conferencesCreated = num("jicofo", s, "total_conferences_created", false);
+  const created = conferencesCreated === undefined ? undefined : counterDelta(prev?.conferencesCreated, conferencesCreated);
+  if (created !== undefined) out.push({ metric: SHARD_METRICS.conferencesCreated, value: created });
   // jibri_detector is only present when Jicofo has a JibriBrewery configured.
   if (s.jibri_detector !== undefined) {
     const d = child("jicofo", s, "jibri_detector");
@@ -111,7 +117,7 @@ export function parseJicofoStats(body: string, prev?: JicofoCounters): { samples
     const d = counterDelta(prev?.recordingFailures, recordingFailures);
     if (d !== undefined) out.push({ metric: JIBRI_METRICS.recordingStartFailures, value: d });
   }
-  return { samples: out, counters: { recordingFailures } };
+  return { samples: out, counters: { recordingFailures, conferencesCreated } };
 }
 
 /** Jibri `GET /jibri/api/v1.0/health` (JibriHealth). EXPIRED counts as neither idle nor busy. */

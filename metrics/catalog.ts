@@ -96,6 +96,7 @@ export const JIBRI_METRICS = {
 /** Per-shard metrics from Jicofo's /stats (published on the shard's signalling node). */
 export const SHARD_METRICS = {
   conferences: def({ name: "ShardConferences", unit: "Count", dimensions: PER_SHARD, source: "agents/publish-metrics (jicofo /stats conferences)", description: "Conferences Jicofo hosts on the shard" }),
+  conferencesCreated: def({ name: "ShardConferencesCreated", unit: "Count", dimensions: PER_SHARD, source: "agents/publish-metrics (jicofo /stats total_conferences_created, delta per minute)", description: "Meetings Jicofo created in the last minute (Sum over [Region]: the region's new meetings; the Jibri replenisher foresees recordings from them)" }),
   participants: def({ name: "ShardParticipants", unit: "Count", dimensions: PER_SHARD, source: "agents/publish-metrics (jicofo /stats participants)", description: "Participants on the shard (Sum over [Region] = users of the region)" }),
   bridges: def({ name: "ShardBridges", unit: "Count", dimensions: PER_SHARD, source: "agents/publish-metrics (jicofo /stats bridge_selector.bridge_count)", description: "Bridges Jicofo knows" }),
   bridgesOperational: def({ name: "ShardBridgesOperational", unit: "Count", dimensions: PER_SHARD, source: "agents/publish-metrics (jicofo /stats bridge_selector.operational_bridge_count)", description: "Bridges Jicofo can use" }),

@@ -246,6 +246,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   const schedule = faultSchedule(opts.faults, region, endS, cfg.azCount);
   const fleet = new Fleet(region, cfg, queue, opts.faults, schedule, endS);
   const pool = new RecorderPool(region, cfg, queue, endS);
+  pool.setMeetingStarts(w.conferences.map((c) => c.startS));
   const br = bridgeRunner(name, w, opts);
   const rr = recorderRunner(name, w, opts);
   fleet.startWith(br.initial);

@@ -36,12 +36,19 @@ export class RecorderPool {
   scalingActions = 0;
   cutRecordings = 0;
   readonly starts: number[] = [];
+  /** When the region's meetings were created (Jicofo's conferences created), sorted; see setMeetingStarts. */
+  private meetingTimes: readonly number[] = [];
   /** Idle recorders per minute (NaN = not yet published). */
   readonly idleSeries: Float64Array;
   private nextId = 0;
 
   constructor(readonly region: string, readonly cfg: SimConfig, readonly queue: EventQueue, readonly endS: number) {
     this.idleSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(NaN);
+  }
+
+  /** The region's meeting creation times (every conference, P2P calls included: Jicofo creates each one). */
+  setMeetingStarts(times: readonly number[]): void {
+    this.meetingTimes = [...times].sort((a, b) => a - b);
   }
 
   live(): SimRecorder[] {
@@ -146,7 +153,10 @@ export class RecorderPool {
     }));
     let i = this.starts.length;
     while (i > 0 && this.starts[i - 1] > nowS - historyS) i--;
-    return { desiredCapacity: this.desired, minSize: 0, maxSize, recorders, recentStarts: this.starts.slice(i) };
+    // Meetings as the shards publish them: per minute, visible a metric delay after the minute ends.
+    const throughS = Math.floor((nowS - this.cfg.metricDelayS) / 60) * 60;
+    const times = this.meetingTimes.slice(upperBound(this.meetingTimes, throughS - historyS), upperBound(this.meetingTimes, throughS));
+    return { desiredCapacity: this.desired, minSize: 0, maxSize, recorders, recentStarts: this.starts.slice(i), meetingStarts: { times, throughS } };
   }
 
   byId(id: string): SimRecorder | undefined {
@@ -233,4 +243,16 @@ export function templateRecorderRunner(max: number): RecorderRunner {
       }
     },
   };
+}
+
+/** First index whose value is > x (sorted ascending). */
+function upperBound(xs: readonly number[], x: number): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -53,6 +53,12 @@ export interface PoolSnapshot {
    * rate. The Lambda fills it from the agents' `last-busy-at` tags and the JibriRecordingStarts metric.
    */
   readonly recentStarts: readonly number[];
+  /**
+   * Meetings created in the region (Jicofo's `total_conferences_created`, SHARD_METRICS.conferencesCreated summed over
+   * its shards): their times (seconds), reaching back {@link ReplenishTarget.recordShareWindowSeconds}, and the end of
+   * the newest minute published (`throughS`; CloudWatch is a minute or two behind). Absent when unknown.
+   */
+  readonly meetingStarts?: { readonly times: readonly number[]; readonly throughS: number };
 }
 
 /** The replenisher's policy. All fields are required here; {@link resolveReplenishTarget} fills defaults. */
@@ -88,6 +94,15 @@ export interface ReplenishTarget {
    * (a morning ramp makes each :00 burst bigger than the last), at most this factor; 1 turns the scaling off.
    */
   readonly seasonalGrowthCap: number;
+  /**
+   * Recordings start a few minutes into a meeting (the shared traces: 86–89 % within its first fifth), so a crowd of
+   * new meetings announces a crowd of recordings before the first of them starts. The start rate foreseen from it:
+   * this weight × (recordings ÷ meetings created over the last {@link recordShareWindowSeconds}) × the meetings created
+   * in the last lead time ÷ lead time; it counts when higher than the other rates. 0 turns it off.
+   */
+  readonly meetingStartWeight: number;
+  /** How far back the share of meetings that get recorded is measured (seconds). */
+  readonly recordShareWindowSeconds: number;
   /** Upper bound of the idle buffer however high the start rate (cost cap). */
   readonly maxIdle: number;
   /** An idle recorder is trimmed only after being idle this long (avoids launch/terminate churn). */
@@ -120,6 +135,13 @@ export const REPLENISH_DEFAULTS: ReplenishTarget = {
   // At most a doubling within a period. With the previous-day period, it took failed starts on 16 generated 2-day
   // traces from 12 to 9 (95 to 13 with harsher crowds); docs/jibri-pool.md.
   seasonalGrowthCap: 2,
+  // Above 1 because the meetings of the last lead time start their recordings over the next several lead times, and
+  // a crowd's share of recorded meetings varies. Sim, 91 traces (npm run bench:scaling's day, mixed and the resampled
+  // shared ones, recorders uncapped): failed starts 16 on 9 traces without, 10 on 7 at 1, 6 on 4 at 1.5 (two of them a
+  // round-the-clock trace's first minutes), for +1 % recorder-hours.
+  meetingStartWeight: 1.5,
+  // Two hours: enough meetings for a steady share (10 % recorded × ~100 meetings), recent enough for the time of day.
+  recordShareWindowSeconds: 7200,
   // Cost cap on the buffer: 60 idle covers ~30 starts per lead time at 3 sigma (λ + 3√λ), ~350 recordings an hour.
   maxIdle: 60,
   // jitsi-autoscaler scales a Jibri group down only after 20 one-minute periods of surplus; 10 min here.
@@ -157,6 +179,8 @@ export function resolveReplenishTarget(partial: Partial<ReplenishTarget> = {}): 
   num("demandWindowSeconds", 60);
   num("burstFactor", 0);
   num("seasonalGrowthCap", 1);
+  num("meetingStartWeight", 0);
+  num("recordShareWindowSeconds", 600);
   int("maxIdle", 0);
   num("scaleInIdleSeconds", 0);
   int("maxTerminationsPerRun", 0);
@@ -198,7 +222,7 @@ export interface PoolSummary {
   readonly coming: number;
   readonly warm: number;
   readonly unhealthy: number;
-  /** Recording starts per second over the demand window. */
+  /** Recording starts per second the buffer is sized for: the higher of startRate and meetingStartRate. */
   readonly startRatePerSecond: number;
   /** The idle buffer wanted now: max(idleTarget, ceil(λ + burstFactor·√λ)), capped at maxIdle. */
   readonly wantIdle: number;
@@ -241,9 +265,27 @@ export function startRate(recentStarts: readonly number[], now: number, target: 
   return Math.max(longRate, shortRate, ...seasonal);
 }
 
-/** How far back `recentStarts` must reach for {@link startRate}. */
+/** Fewer meetings than this in the share window say too little about how many get recorded. */
+export const MIN_MEETINGS_FOR_SHARE = 20;
+
+/**
+ * Recording start rate (per second) foreseen from the meetings created in the last lead time (see
+ * {@link ReplenishTarget.meetingStartWeight}): 0 without meeting data, with fewer than {@link MIN_MEETINGS_FOR_SHARE}
+ * meetings in the share window, or with the weight at 0. Both counts end at the newest published meeting minute.
+ */
+export function meetingStartRate(pool: Pick<PoolSnapshot, "recentStarts" | "meetingStarts">, target: ReplenishTarget): number {
+  const m = pool.meetingStarts;
+  if (!m || target.meetingStartWeight <= 0) return 0;
+  const count = (ts: readonly number[], from: number): number => ts.filter((t) => t > from && t <= m.throughS).length;
+  const meetings = count(m.times, m.throughS - target.recordShareWindowSeconds);
+  if (meetings < MIN_MEETINGS_FOR_SHARE) return 0;
+  const share = count(pool.recentStarts, m.throughS - target.recordShareWindowSeconds) / meetings;
+  return (target.meetingStartWeight * share * count(m.times, m.throughS - target.leadTimeSeconds)) / target.leadTimeSeconds;
+}
+
+/** How far back `recentStarts` must reach for {@link startRate} and {@link meetingStartRate}. */
 export function startHistorySeconds(target: ReplenishTarget): number {
-  return Math.max(target.demandWindowSeconds, ...target.seasonalPeriodsSeconds.map((p) => p + target.demandWindowSeconds));
+  return Math.max(target.demandWindowSeconds, target.recordShareWindowSeconds, ...target.seasonalPeriodsSeconds.map((p) => p + target.demandWindowSeconds));
 }
 
 /**
@@ -307,7 +349,7 @@ export function decideJibriPool(pool: PoolSnapshot, target: ReplenishTarget, now
   const coming = booting.filter((r) => !failedIds.has(r.id)).length + notYetListed;
   // (an instance the ASG replaces shows up in notYetListed: desiredNow still counts it)
 
-  const rate = startRate(pool.recentStarts, now, target);
+  const rate = Math.max(startRate(pool.recentStarts, now, target), meetingStartRate(pool, target));
   const wantIdle = idleBufferFor(rate, target);
   const available = idle.length + coming;
   const ceiling = Math.min(target.maxInstances, pool.maxSize);

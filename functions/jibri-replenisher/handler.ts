@@ -14,7 +14,7 @@ import {
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, GetMetricDataCommand, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { JIBRI_METRICS, NAMESPACE } from "../../metrics/catalog";
+import { DIM, JIBRI_METRICS, NAMESPACE, SHARD_METRICS } from "../../metrics/catalog";
 import { decideJibriPool, PoolAction, PoolDecision, PoolSnapshot, RecorderInstance, RecorderPhase, resolveReplenishTarget, ReplenishTarget, startHistorySeconds } from "./decide";
 import { isRecorderPhase, JIBRI_TAGS, parseStatusMessage, StatusMessage } from "./protocol";
 
@@ -207,6 +207,37 @@ export async function metricStartHistory(c: Clients, env: ReplenisherEnv, nowS: 
   return out;
 }
 
+/**
+ * Meetings created in the region (SHARD_METRICS.conferencesCreated per minute, Sum over [Region]) over the last
+ * recordShareWindowSeconds, each count spread as that many meetings at the minute's middle; `throughS` is the end of
+ * the newest minute published. Undefined when the shards publish none (e.g. a Jicofo without the counter): the
+ * buffer then follows the recording starts alone.
+ */
+export async function metricMeetingStarts(c: Clients, env: ReplenisherEnv, nowS: number): Promise<PoolSnapshot["meetingStarts"]> {
+  const m = SHARD_METRICS.conferencesCreated;
+  const res = await c.cloudwatch.send(
+    new GetMetricDataCommand({
+      StartTime: new Date((nowS - env.target.recordShareWindowSeconds - 300) * 1000),
+      EndTime: new Date(nowS * 1000),
+      MetricDataQueries: [
+        { Id: "meetings", MetricStat: { Metric: { Namespace: m.namespace, MetricName: m.name, Dimensions: [{ Name: DIM.Region, Value: env.region }] }, Period: 60, Stat: "Sum" } },
+      ],
+    }),
+  );
+  const r = res.MetricDataResults?.find((x) => x.Id === "meetings");
+  const stamps = r?.Timestamps ?? [];
+  if (stamps.length === 0) return undefined;
+  const times: number[] = [];
+  let newest = -Infinity;
+  stamps.forEach((ts, i) => {
+    // A datapoint is stamped with its minute's start.
+    const start = Math.floor(ts.getTime() / 1000);
+    newest = Math.max(newest, start);
+    for (let k = 0; k < Math.round(r?.Values?.[i] ?? 0); k++) times.push(start + 30);
+  });
+  return { times, throughS: newest + 60 };
+}
+
 /** SNS records (status messages) or a scheduled event (no records). */
 export interface ReplenishEvent {
   readonly Records?: readonly { readonly Sns?: { readonly Message?: string } }[];
@@ -233,7 +264,17 @@ export async function replenish(event: ReplenishEvent, env: ReplenisherEnv, c: C
     // Without history the buffer still follows the recent rate; the run goes on.
     log("jibri-replenisher-history-failed", { error: (e as Error).message });
   }
-  const snapshot: PoolSnapshot = { ...recent, recentStarts: [...history, ...recent.recentStarts.filter((t) => t > nowS - TAG_HISTORY_SECONDS)] };
+  let meetingStarts: PoolSnapshot["meetingStarts"];
+  try {
+    meetingStarts = await metricMeetingStarts(c, env, nowS);
+  } catch (e) {
+    log("jibri-replenisher-meetings-failed", { error: (e as Error).message });
+  }
+  const snapshot: PoolSnapshot = {
+    ...recent,
+    recentStarts: [...history, ...recent.recentStarts.filter((t) => t > nowS - TAG_HISTORY_SECONDS)],
+    ...(meetingStarts ? { meetingStarts } : {}),
+  };
   const decision = decideJibriPool(snapshot, env.target, nowS);
   log("jibri-replenisher-decision", { ...decision.summary, actions: decision.actions.length, messages: messages.length });
   const failedActions = await applyActions(c, env.groupName, decision.actions, log);

@@ -83,11 +83,26 @@ describe("metrics sources: Jicofo /stats", () => {
   it("recording start failures: nothing on the first poll, then the delta of recording + streaming failures", () => {
     const first = parseJicofoStats(fixture("jicofo-stats.json"));
     assert.equal(byName(first.samples).JibriRecordingStartFailures, undefined);
-    assert.deepEqual(first.counters, { recordingFailures: 3 });
+    assert.deepEqual(first.counters, { recordingFailures: 3, conferencesCreated: 6120 });
     const s = JSON.parse(fixture("jicofo-stats.json"));
     s.jibri.total_recording_failures = 4;
     s.jibri.total_live_streaming_failures = 2;
     assert.equal(byName(parseJicofoStats(JSON.stringify(s), first.counters).samples).JibriRecordingStartFailures, 3);
+  });
+
+  it("meetings created: nothing on the first poll, then the delta of total_conferences_created; none from a Jicofo without it", () => {
+    const first = parseJicofoStats(fixture("jicofo-stats.json"));
+    assert.equal(byName(first.samples).ShardConferencesCreated, undefined);
+    const s = JSON.parse(fixture("jicofo-stats.json"));
+    s.total_conferences_created = 6137;
+    assert.equal(byName(parseJicofoStats(JSON.stringify(s), first.counters).samples).ShardConferencesCreated, 17);
+    // A Jicofo restart resets the counter: the new count is the delta.
+    s.total_conferences_created = 2;
+    assert.equal(byName(parseJicofoStats(JSON.stringify(s), { conferencesCreated: 6137 }).samples).ShardConferencesCreated, 2);
+    delete s.total_conferences_created;
+    const without = parseJicofoStats(JSON.stringify(s), first.counters);
+    assert.equal(byName(without.samples).ShardConferencesCreated, undefined);
+    assert.equal(without.counters.conferencesCreated, undefined);
   });
 
   it("names the missing nested field", () => {

@@ -16,6 +16,8 @@ import {
   resolveReplenishTarget,
   ReplenishTarget,
   ReplenishTargetError,
+  meetingStartRate,
+  MIN_MEETINGS_FOR_SHARE,
   startRate,
 } from "../../functions/jibri-replenisher/decide";
 
@@ -234,6 +236,28 @@ describe("jibri-replenisher idle buffer follows the start rate", () => {
   });
   it("capped at maxIdle", () => {
     assert.strictEqual(idleBufferFor(10, t), 30);
+  });
+  it("a crowd of new meetings raises the buffer before their recordings start: recorded share × meetings of the last lead", () => {
+    // The last 2 h: 12 recordings and 120 meetings (10 % recorded), 40 of the meetings in the last 5 published minutes.
+    const through = NOW - 60;
+    const older = Array.from({ length: 80 }, (_, i) => through - 7000 + i * 80);
+    const crowd = Array.from({ length: 40 }, (_, i) => through - 290 + i * 7);
+    const recordings = Array.from({ length: 12 }, (_, i) => NOW - 7000 + i * 500);
+    const snap = { recentStarts: recordings, meetingStarts: { times: [...older, ...crowd], throughS: through } };
+    const m = resolveReplenishTarget({ ...t, meetingStartWeight: 1.5 });
+    // 1.5 × 10 % × 40 meetings / 300 s = 0.02 starts a second: λ = 6 per lead, + 2√6 → 11 idle.
+    assert.ok(Math.abs(meetingStartRate(snap, m) - 0.02) < 1e-12);
+    const d = decideJibriPool(pool(idleN(3), snap), m, NOW);
+    assert.strictEqual(d.summary.wantIdle, 11);
+    assert.ok(d.actions.some((a) => a.kind === "setDesired" && a.desired === 11), JSON.stringify(d.actions));
+    // Not without meeting data, with the weight at 0, or with too few meetings to know the recorded share.
+    assert.strictEqual(meetingStartRate({ recentStarts: recordings }, m), 0);
+    assert.strictEqual(meetingStartRate(snap, resolveReplenishTarget({ ...m, meetingStartWeight: 0 })), 0);
+    const few = { recentStarts: recordings, meetingStarts: { times: crowd.slice(0, MIN_MEETINGS_FOR_SHARE - 1), throughS: through } };
+    assert.strictEqual(meetingStartRate(few, m), 0);
+    // Meetings after the newest published minute are not counted (they are not in CloudWatch yet).
+    assert.strictEqual(meetingStartRate({ ...snap, meetingStarts: { times: [...older, ...crowd.map((x) => x + 400)], throughS: through } }, m), 0);
+    assert.throws(() => resolveReplenishTarget({ meetingStartWeight: -1, recordShareWindowSeconds: 10 }), /meetingStartWeight must be a number >= 0, got -1; recordShareWindowSeconds must be a number >= 600, got 10/);
   });
   it("a burst of starts raises desired within the same decision", () => {
     const starts = Array.from({ length: 10 }, (_, i) => NOW - 60 + i * 5);

@@ -132,6 +132,30 @@ describe("jibri-replenisher handler (mocked AWS SDK)", () => {
     assert.equal(asg.commandCalls(SetDesiredCapacityCommand)[0].args[0].input.DesiredCapacity, res.decision.summary.wantIdle);
   });
 
+  it("meetings created (ShardConferencesCreated over the region) raise the buffer before their recordings start", async () => {
+    pool([{ id: "i-1", phase: "idle" }, { id: "i-2", phase: "idle" }, { id: "i-3", phase: "idle" }]);
+    const minuteStart = (ago: number) => new Date((Math.floor(NOW_S / 60) * 60 - 60 * ago) * 1000);
+    // Over the last 2 h: 10 recordings (one every 10 min, older than the tag horizon) and 100 meetings, 30 of them in
+    // the 5 newest published minutes (a crowd at the hour).
+    const recordings = { Id: "starts", Timestamps: Array.from({ length: 10 }, (_, i) => minuteStart(15 + 10 * i)), Values: new Array(10).fill(1) };
+    const crowd = { Id: "meetings", Timestamps: [...Array.from({ length: 5 }, (_, i) => minuteStart(2 + i)), minuteStart(60)], Values: [6, 6, 6, 6, 6, 70] };
+    const answer = (meetings: typeof crowd | undefined) =>
+      cw.on(GetMetricDataCommand).callsFake((input: { MetricDataQueries?: { Id?: string }[] }) => ({ MetricDataResults: [input.MetricDataQueries?.[0]?.Id === "meetings" ? (meetings ?? { Id: "meetings", Timestamps: [], Values: [] }) : recordings] }));
+    const target = { ...ENV, target: resolveReplenishTarget({ idleTarget: 3, burstFactor: 2, leadTimeSeconds: 300 }) };
+    answer(crowd);
+    const withMeetings = await replenish({}, target, c, NOW_S * 1000, log);
+    const q = cw.commandCalls(GetMetricDataCommand).map((x) => x.args[0].input).find((i) => i.MetricDataQueries?.[0].Id === "meetings")!;
+    assert.deepStrictEqual(q.MetricDataQueries?.[0].MetricStat?.Metric, { Namespace: "JitsiAws", MetricName: "ShardConferencesCreated", Dimensions: [{ Name: "Region", Value: "us-east-1" }] });
+    assert.equal(q.MetricDataQueries?.[0].MetricStat?.Stat, "Sum");
+    // 10 % of meetings recorded × 30 new meetings in 5 min × weight 1.5: λ = 4.5 starts per lead time, + 2√λ → 9 idle.
+    assert.equal(withMeetings.decision.summary.wantIdle, 9);
+    cw.reset();
+    cw.on(PutMetricDataCommand).resolves({});
+    answer(undefined);
+    const without = await replenish({}, target, c, NOW_S * 1000, log);
+    assert.ok(without.decision.summary.wantIdle < 9, `without meeting data: ${without.decision.summary.wantIdle}`);
+  });
+
   it("a failed history read is logged and the run still decides on the recent rate", async () => {
     pool([{ id: "i-1", phase: "idle" }, { id: "i-2", phase: "busy", prot: true }]);
     cw.on(GetMetricDataCommand).rejects(new Error("Throttling"));

@@ -13,7 +13,7 @@ const fixture = (f: string) => fs.readFileSync(path.join(FIX, f), "utf8");
 
 export function publisherSamples(): Sample[] {
   const jicofo1 = parseJicofoStats(fixture("jicofo-stats.json"));
-  const jicofo2 = parseJicofoStats(fixture("jicofo-stats.json"), { recordingFailures: 0 });
+  const jicofo2 = parseJicofoStats(fixture("jicofo-stats.json"), { recordingFailures: 0, conferencesCreated: 0 });
   const rows = parseHaproxyCsv(fixture("haproxy-show-stat.csv"));
   return [
     ...parseColibriStats(fixture("colibri-stats.json")),

@@ -404,6 +404,21 @@ describe("simulate CLI", () => {
   });
 });
 
+describe("simulate: the recorder pool foresees recordings from meetings created (Jicofo's conferences created)", function () {
+  this.timeout(30_000);
+  it("an evening's first crowd: recordings start minutes into new meetings, and the pool is ready for them", () => {
+    // 19:00 on a quiet-afternoon evening trace: 13 recordings start within 4 minutes, 10 recorders were idle.
+    const confs = generateTrace({ seed: 4500, days: 1, regions: ["us-east-1"], conferencesPerDay: 4000, shape: "evening", recordShare: 0.15 });
+    const run = (meetingStartWeight: number) =>
+      row(simulate(confs, { ...opts(["default"]), replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, meetingStartWeight }) }), "default");
+    const blind = run(0);
+    const shipped = run(resolveReplenishTarget().meetingStartWeight);
+    assert.ok(blind.failedRecordingStarts > 0, "without the meeting signal some recording finds no idle recorder");
+    assert.equal(shipped.failedRecordingStarts, 0);
+    assert.ok(shipped.recorderInstanceHours < blind.recorderInstanceHours * 1.05, `${shipped.recorderInstanceHours} vs ${blind.recorderInstanceHours} h`);
+  });
+});
+
 describe("simulate: issue #9 targets", function () {
   this.timeout(60_000);
   // Asserted: what holds today. Logged: every target that does not hold yet (docs/simulator.md says why).
