@@ -3,21 +3,9 @@
  */
 import { strict as assert } from "assert";
 import { BENCH_SETS, main, runSet } from "../../tools/bench-scaling";
+import { captureCli } from "../helpers/capture";
 
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    return { code: main(args), out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-  }
-}
+const cli = (args: string[]) => captureCli(() => main(args));
 
 describe("bench:scaling", function () {
   this.timeout(60_000);

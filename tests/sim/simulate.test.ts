@@ -18,6 +18,7 @@ import { generateTrace, resampleTrace } from "../../sim/generate";
 import { targetProblems } from "../../sim/targets";
 import { Conference, formatTrace, parseTrace, readTrace, TRACE_HEADER } from "../../sim/trace";
 import { main } from "../../tools/simulate";
+import { captureCli } from "../helpers/capture";
 import { requireShared } from "../helpers/env";
 
 const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}) => ({
@@ -28,21 +29,7 @@ const row = (r: SimResult, name: PolicyName): PolicyResult => r.policies.find((p
 const trace = (rows: string[]): Conference[] => parseTrace([TRACE_HEADER, ...rows].join("\n"));
 
 /** Captures stdout/stderr of the CLI's main(). */
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const wo = process.stdout.write.bind(process.stdout);
-  const we = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((out += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((err += s), true)) as typeof process.stderr.write;
-  try {
-    const code = await main(args);
-    return { code, out, err };
-  } finally {
-    process.stdout.write = wo;
-    process.stderr.write = we;
-  }
-}
+const cli = (args: string[]) => captureCli(() => main(args));
 
 describe("simulate: tiny hand-computed traces", () => {
   it("one 5-person meeting for an hour: oracle 1.05 h (boot + use), static 2 h, nobody overloaded", () => {
