@@ -5,8 +5,9 @@
  * IDLE recorder exists at that moment. The pool therefore keeps a buffer of idle recorders: when one is
  * allocated, another is launched at once; when more are idle than needed, the longest-idle one is shut down.
  *
- * Both the Lambda (functions/jibri-replenisher/handler.ts: DescribeAutoScalingGroups + the agents' status tags)
- * and the capacity simulator (sim/) fill a {@link PoolSnapshot} and apply the returned {@link PoolAction}s.
+ * Both the Lambda (functions/jibri-replenisher/handler.ts: DescribeAutoScalingGroups + the agents' status tags, the
+ * recording starts and the region's meetings created from CloudWatch) and the capacity simulator (sim/) fill a
+ * {@link PoolSnapshot} and apply the returned {@link PoolAction}s.
  *
  * Every time is in SECONDS on one clock: Unix seconds in the Lambda, trace seconds in the simulator.
  */

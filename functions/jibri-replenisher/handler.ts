@@ -1,6 +1,7 @@
 /**
  * The replenisher Lambda's AWS adapter: gather the pool (Auto Scaling + the status agents' instance tags and SNS
- * messages) → decideJibriPool (pure) → apply the actions → publish the pool gauges. Runs every minute
+ * messages, the recording start history and the region's meetings created from CloudWatch) → decideJibriPool (pure)
+ * → apply the actions → publish the pool gauges. Runs every minute
  * (EventBridge schedule) and on every status message (SNS), so a replacement starts within seconds of an
  * allocation. Holds no state between runs: everything it needs is in the group and the instances' tags.
  */
