@@ -18,6 +18,7 @@ import {
 } from "../functions/bridge-scaler/decide";
 import { DrainMode, Fleet } from "./fleet";
 import { SimBridge } from "./jicofo";
+import { upperBound } from "./sorted";
 
 export interface BridgeRunner {
   readonly name: string;
@@ -76,14 +77,8 @@ export function perfectForecaster(load: readonly (readonly [number, number])[], 
   return (_state, _policy, leadS) => {
     const from = nowS - metricDelayS;
     const to = from + leadS;
-    // Last step at or before `from` (binary search), then every step inside the window.
-    let lo = 0;
-    let hi = load.length - 1;
-    let i = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (load[mid][0] <= from) { i = mid; lo = mid + 1; } else hi = mid - 1;
-    }
+    // Last step at or before `from`, then every step inside the window.
+    const i = upperBound(load, from, (step) => step[0]) - 1;
     let peak = i >= 0 ? load[i][1] : 0;
     for (let j = i + 1; j < load.length && load[j][0] <= to; j++) peak = Math.max(peak, load[j][1]);
     return { expected: peak, surge: peak };

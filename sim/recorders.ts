@@ -16,6 +16,7 @@ import {
 } from "../functions/jibri-replenisher/decide";
 import { SimConfig, uploadSeconds } from "./config";
 import { EventQueue } from "./heap";
+import { upperBound } from "./sorted";
 import { Recording } from "./workload";
 
 type Phase = "booting" | "idle" | "busy" | "uploading" | "restarting" | "gone";
@@ -155,7 +156,8 @@ export class RecorderPool {
     while (i > 0 && this.starts[i - 1] > nowS - historyS) i--;
     // Meetings as the shards publish them: per minute, visible a metric delay after the minute ends.
     const throughS = Math.floor((nowS - this.cfg.metricDelayS) / 60) * 60;
-    const times = this.meetingTimes.slice(upperBound(this.meetingTimes, throughS - historyS), upperBound(this.meetingTimes, throughS));
+    const at = (x: number): number => upperBound(this.meetingTimes, x, (t) => t);
+    const times = this.meetingTimes.slice(at(throughS - historyS), at(throughS));
     return { desiredCapacity: this.desired, minSize: 0, maxSize, recorders, recentStarts: this.starts.slice(i), meetingStarts: { times, throughS } };
   }
 
@@ -243,16 +245,4 @@ export function templateRecorderRunner(max: number): RecorderRunner {
       }
     },
   };
-}
-
-/** First index whose value is > x (sorted ascending). */
-function upperBound(xs: readonly number[], x: number): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid] <= x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -198,12 +198,15 @@ export async function metricStartHistory(c: Clients, env: ReplenisherEnv, nowS: 
       ],
     }),
   );
-  const r = res.MetricDataResults?.[0];
+  return spreadPerMinute(res.MetricDataResults?.[0]).filter((t) => t <= nowS - TAG_HISTORY_SECONDS);
+}
+
+/** Per-minute counts (a GetMetricData result, each datapoint stamped with its minute's start) as that many times at the minute's middle. */
+function spreadPerMinute(r: { Timestamps?: Date[]; Values?: number[] } | undefined): number[] {
   const out: number[] = [];
   (r?.Timestamps ?? []).forEach((ts, i) => {
-    const n = Math.round(r?.Values?.[i] ?? 0);
     const t = Math.floor(ts.getTime() / 1000) + 30;
-    if (t <= nowS - TAG_HISTORY_SECONDS) for (let k = 0; k < n; k++) out.push(t);
+    for (let k = 0; k < Math.round(r?.Values?.[i] ?? 0); k++) out.push(t);
   });
   return out;
 }
@@ -228,15 +231,8 @@ export async function metricMeetingStarts(c: Clients, env: ReplenisherEnv, nowS:
   const r = res.MetricDataResults?.find((x) => x.Id === "meetings");
   const stamps = r?.Timestamps ?? [];
   if (stamps.length === 0) return undefined;
-  const times: number[] = [];
-  let newest = -Infinity;
-  stamps.forEach((ts, i) => {
-    // A datapoint is stamped with its minute's start.
-    const start = Math.floor(ts.getTime() / 1000);
-    newest = Math.max(newest, start);
-    for (let k = 0; k < Math.round(r?.Values?.[i] ?? 0); k++) times.push(start + 30);
-  });
-  return { times, throughS: newest + 60 };
+  // The newest minute ends a minute after its stamp.
+  return { times: spreadPerMinute(r), throughS: Math.max(...stamps.map((ts) => Math.floor(ts.getTime() / 1000))) + 60 };
 }
 
 /** SNS records (status messages) or a scheduled event (no records). */
