@@ -9,24 +9,31 @@ export const MAX_ORACLE_RATIO = 1.3;
 /** Overloaded participant-minutes ceiling, % of all (issue #9). */
 export const MAX_OVERLOADED_PCT = 0.1;
 
-/** Which targets failed, each as a sentence (empty = all hold). `bridgesOnly` leaves out the recorder targets. */
-export function targetProblems(r: SimResult, bridgesOnly = false): string[] {
+/** One target that does not hold: which kind (the issue's three lines) and a sentence saying by how much. */
+export interface TargetProblem {
+  readonly kind: "cost" | "overload" | "recorders";
+  readonly text: string;
+}
+
+/** Which targets failed (empty = all hold). `bridgesOnly` leaves out the recorder targets. */
+export function targetProblems(r: SimResult, bridgesOnly = false): TargetProblem[] {
   const row = (name: string): PolicyResult | undefined => r.policies.find((p) => p.name === name);
   const d = row("default");
-  if (!d) return ["no default policy in the result"];
-  const problems: string[] = [];
-  if (d.oracleRatio > MAX_ORACLE_RATIO) problems.push(`bridge cost ${d.oracleRatio.toFixed(3)} × oracle > ${MAX_ORACLE_RATIO.toFixed(2)}`);
-  if (d.overloadedPct > MAX_OVERLOADED_PCT) problems.push(`overloaded ${d.overloadedPct.toFixed(3)} % > ${MAX_OVERLOADED_PCT} %`);
-  if (d.cutConferences > 0) problems.push(`${d.cutConferences} conferences cut by scale-in`);
+  if (!d) throw new Error("targetProblems: the result has no default policy");
+  const problems: TargetProblem[] = [];
+  const fail = (kind: TargetProblem["kind"], text: string): void => void problems.push({ kind, text });
+  if (d.oracleRatio > MAX_ORACLE_RATIO) fail("cost", `bridge cost ${d.oracleRatio.toFixed(3)} × oracle > ${MAX_ORACLE_RATIO.toFixed(2)}`);
+  if (d.overloadedPct > MAX_OVERLOADED_PCT) fail("overload", `overloaded ${d.overloadedPct.toFixed(3)} % > ${MAX_OVERLOADED_PCT} %`);
+  if (d.cutConferences > 0) fail("overload", `${d.cutConferences} conferences cut by scale-in`);
   for (const b of [row("jitsi-autoscaler"), row("jitsi-aws-template")]) {
     if (!b) continue;
-    if (d.bridgeInstanceHours >= b.bridgeInstanceHours) problems.push(`not cheaper than ${b.name}`);
-    if (d.overloadedPct > b.overloadedPct) problems.push(`more overload than ${b.name} (${d.overloadedPct.toFixed(3)} vs ${b.overloadedPct.toFixed(3)} %)`);
+    if (d.bridgeInstanceHours >= b.bridgeInstanceHours) fail("cost", `not cheaper than ${b.name}`);
+    if (d.overloadedPct > b.overloadedPct) fail("overload", `more overload than ${b.name} (${d.overloadedPct.toFixed(3)} vs ${b.overloadedPct.toFixed(3)} %)`);
   }
   if (!bridgesOnly) {
     const s = row("static-peak");
-    if (d.failedRecordingStarts > 0) problems.push(`${d.failedRecordingStarts} failed recording starts`);
-    if (s && d.recorderInstanceHours >= s.recorderInstanceHours) problems.push("recorders not cheaper than static provisioning");
+    if (d.failedRecordingStarts > 0) fail("recorders", `${d.failedRecordingStarts} failed recording starts`);
+    if (s && d.recorderInstanceHours >= s.recorderInstanceHours) fail("recorders", "recorders not cheaper than static provisioning");
   }
   return problems;
 }

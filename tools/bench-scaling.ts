@@ -14,7 +14,7 @@ import { DEFAULT_SIM_CONFIG, SIM_SIZING } from "../sim/config";
 import { simulate } from "../sim/engine";
 import { NO_FAULTS } from "../sim/faults";
 import { TRACE_SHAPES } from "../sim/generate";
-import { MAX_ORACLE_RATIO, targetProblems } from "../sim/targets";
+import { MAX_ORACLE_RATIO, TargetProblem, targetProblems } from "../sim/targets";
 import { Conference, readTrace } from "../sim/trace";
 import { generateFromSpec, numbers, resampleFromSpec, UsageError } from "./simulate";
 
@@ -90,7 +90,7 @@ export interface SetSummary {
   readonly meanOracleRatio: number;
   readonly worstOracleRatio: number;
   readonly movedConferencesPct: number;
-  readonly rows: readonly { readonly args: string; readonly oracleRatio: number; readonly overloadedPct: number; readonly failedRecordingStarts: number; readonly problems: readonly string[] }[];
+  readonly rows: readonly { readonly args: string; readonly oracleRatio: number; readonly overloadedPct: number; readonly failedRecordingStarts: number; readonly problems: readonly TargetProblem[] }[];
 }
 
 export interface BenchOptions {
@@ -114,18 +114,15 @@ export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
     conferences += confs.length;
     rows.push({ args: t.args.join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
   }
-  const count = (f: (p: string) => boolean): number => rows.filter((r) => !r.problems.some(f)).length;
-  const cost = (p: string): boolean => p.startsWith("bridge cost") || p.startsWith("not cheaper");
-  const overload = (p: string): boolean => p.startsWith("overloaded") || p.startsWith("more overload") || p.includes("cut by scale-in");
-  const recorders = (p: string): boolean => p.includes("recording starts") || p.startsWith("recorders");
+  const within = (kind?: TargetProblem["kind"]): number => rows.filter((r) => !r.problems.some((p) => kind === undefined || p.kind === kind)).length;
   const ratios = rows.map((r) => r.oracleRatio);
   return {
     set: set.name,
     traces: rows.length,
-    allTargets: count(() => true),
-    costWithin: count(cost),
-    overloadWithin: count(overload),
-    recordersWithin: set.bridgesOnly ? null : count(recorders),
+    allTargets: within(),
+    costWithin: within("cost"),
+    overloadWithin: within("overload"),
+    recordersWithin: set.bridgesOnly ? null : within("recorders"),
     meanOracleRatio: ratios.reduce((s, x) => s + x, 0) / Math.max(1, ratios.length),
     worstOracleRatio: Math.max(0, ...ratios),
     movedConferencesPct: conferences > 0 ? (100 * moved) / conferences : 0,
@@ -199,7 +196,7 @@ export function main(argv: readonly string[]): number {
     );
     if (rowsWanted)
       for (const r of s.rows)
-        process.stdout.write(`  ${r.args}: ${r.oracleRatio.toFixed(3)} × oracle, overload ${r.overloadedPct.toFixed(3)} %${r.problems.length ? ` — ${r.problems.join("; ")}` : ""}\n`);
+        process.stdout.write(`  ${r.args}: ${r.oracleRatio.toFixed(3)} × oracle, overload ${r.overloadedPct.toFixed(3)} %${r.problems.length ? ` — ${r.problems.map((p) => p.text).join("; ")}` : ""}\n`);
   }
   if (json) process.stdout.write(JSON.stringify({ sets: summaries.map((s) => (rowsWanted ? s : { ...s, rows: undefined })) }) + "\n");
   return 0;

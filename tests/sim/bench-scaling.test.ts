@@ -24,7 +24,7 @@ describe("bench:scaling", function () {
     // Planning at 0.3 runs ~2.5 × the bridges: no trace stays within 1.30 × oracle, and the count says so.
     const lavish = runSet(day, { limit: 2, bridge: { targetStress: 0.3, scaleInStress: 0.2 } });
     assert.equal(lavish.costWithin, 0);
-    assert.ok(lavish.rows.every((r) => r.problems.some((p) => p.startsWith("bridge cost"))));
+    assert.ok(lavish.rows.every((r) => r.problems.some((p) => p.kind === "cost" && p.text.startsWith("bridge cost"))));
     assert.ok(lavish.meanOracleRatio > 2);
   });
 

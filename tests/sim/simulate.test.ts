@@ -424,7 +424,7 @@ describe("simulate: issue #9 targets", function () {
       assert.ok(d.recorderInstanceHours < row(r, "static-peak").recorderInstanceHours, `${name}: recorders not cheaper than static`);
     }
     const problems = targetProblems(r);
-    if (problems.length > 0) console.log(`      ${name}: targets not met: ${problems.join("; ")}`);
+    if (problems.length > 0) console.log(`      ${name}: targets not met: ${problems.map((p) => p.text).join("; ")}`);
   };
 
   for (const t of ["weekday", "top-of-hour", "recording-heavy"]) {
