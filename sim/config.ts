@@ -1,3 +1,5 @@
+import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
+import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { JICOFO_LOAD_REDISTRIBUTION } from "../render/jicofo-conf";
 
 /**
@@ -86,6 +88,14 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
  * 1000 = the most resolveBridgePolicy accepts.
  */
 export const SIM_SIZING = { maxBridges: 1000, maxInstances: 1000 } as const;
+
+/** The shipped policies as the simulator runs them: the overrides on the defaults, with SIM_SIZING's maxima unless named. */
+export function simPolicies(bridge: Partial<BridgePolicy> = {}, recorder: Partial<ReplenishTarget> = {}): { bridgePolicy: BridgePolicy; replenishTarget: ReplenishTarget } {
+  return {
+    bridgePolicy: resolveBridgePolicy({ maxBridges: SIM_SIZING.maxBridges, ...bridge }),
+    replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, ...recorder }),
+  };
+}
 
 /** Upload time of a recording of the given length. */
 export function uploadSeconds(cfg: SimConfig, recordedS: number): number {

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
-import { DEFAULT_SIM_CONFIG, SIM_SIZING } from "../sim/config";
+import { DEFAULT_SIM_CONFIG, simPolicies } from "../sim/config";
 import { simulate } from "../sim/engine";
 import { NO_FAULTS } from "../sim/faults";
 import { TRACE_SHAPES } from "../sim/generate";
@@ -100,8 +100,7 @@ export interface BenchOptions {
 }
 
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
-  const bridgePolicy = resolveBridgePolicy({ maxBridges: SIM_SIZING.maxBridges, ...opts.bridge });
-  const replenishTarget = resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, ...opts.recorder });
+  const { bridgePolicy, replenishTarget } = simPolicies(opts.bridge, opts.recorder);
   const traces = set.traces().slice(0, opts.limit ?? Infinity);
   const rows: SetSummary["rows"][number][] = [];
   let moved = 0;
@@ -172,8 +171,7 @@ export function main(argv: readonly string[]): number {
       } else throw new UsageError(`unknown option "${flag}"`);
     }
     // Validates the overrides before anything runs.
-    resolveBridgePolicy(opts.bridge);
-    resolveReplenishTarget(opts.recorder);
+    simPolicies(opts.bridge, opts.recorder);
   } catch (e) {
     process.stderr.write(`bench:scaling: ${(e as Error).message}\n${USAGE}\n`);
     return 2;

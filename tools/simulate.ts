@@ -8,7 +8,7 @@ import * as path from "path";
 import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { renderChart } from "../sim/chart";
-import { DEFAULT_SIM_CONFIG, SIM_SIZING } from "../sim/config";
+import { DEFAULT_SIM_CONFIG, simPolicies } from "../sim/config";
 import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
 import { FLASH_SNAP_SHARE, generateTrace, resampleTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
@@ -171,8 +171,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     confs = args.trace ? readTrace(args.trace) : generateFromSpec(args.generate!);
     if (confs.length === 0) throw new UsageError("the trace has no conferences");
     if (args.resample) confs = resampleFromSpec(confs, args.resample);
-    bridgePolicy = resolveBridgePolicy({ maxBridges: SIM_SIZING.maxBridges, ...args.bridge });
-    replenishTarget = resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, ...args.recorder });
+    ({ bridgePolicy, replenishTarget } = simPolicies(args.bridge, args.recorder));
     faults = parseFaults(args.faults);
   } catch (e) {
     const msg = (e as Error).message;

@@ -6,9 +6,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
-import { resolveReplenishTarget } from "../../functions/jibri-replenisher/decide";
-import { DEFAULT_SIM_CONFIG, SIM_SIZING } from "../../sim/config";
+import { REPLENISH_DEFAULTS } from "../../functions/jibri-replenisher/decide";
+import { DEFAULT_SIM_CONFIG, simPolicies } from "../../sim/config";
 import { perfectForecaster } from "../../sim/bridge-policies";
 import { POLICY_NAMES, PolicyName, PolicyResult, simulate, SimResult } from "../../sim/engine";
 import { faultSchedule, NO_FAULTS, parseFaults } from "../../sim/faults";
@@ -22,8 +21,7 @@ import { captureCli } from "../helpers/capture";
 import { requireShared } from "../helpers/env";
 
 const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}) => ({
-  cfg: DEFAULT_SIM_CONFIG, bridgePolicy: resolveBridgePolicy({ maxBridges: SIM_SIZING.maxBridges, ...bridge }),
-  replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances }), faults, policies,
+  cfg: DEFAULT_SIM_CONFIG, ...simPolicies(bridge), faults, policies,
 });
 const row = (r: SimResult, name: PolicyName): PolicyResult => r.policies.find((p) => p.name === name)!;
 const trace = (rows: string[]): Conference[] => parseTrace([TRACE_HEADER, ...rows].join("\n"));
@@ -397,9 +395,9 @@ describe("simulate: the recorder pool foresees recordings from meetings created 
     // 19:00 on a quiet-afternoon evening trace: 13 recordings start within 4 minutes, 10 recorders were idle.
     const confs = generateTrace({ seed: 4500, days: 1, regions: ["us-east-1"], conferencesPerDay: 4000, shape: "evening", recordShare: 0.15 });
     const run = (meetingStartWeight: number) =>
-      row(simulate(confs, { ...opts(["default"]), replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, meetingStartWeight }) }), "default");
+      row(simulate(confs, { ...opts(["default"]), ...simPolicies({}, { meetingStartWeight }) }), "default");
     const blind = run(0);
-    const shipped = run(resolveReplenishTarget().meetingStartWeight);
+    const shipped = run(REPLENISH_DEFAULTS.meetingStartWeight);
     assert.ok(blind.failedRecordingStarts > 0, "without the meeting signal some recording finds no idle recorder");
     assert.equal(shipped.failedRecordingStarts, 0);
     assert.ok(shipped.recorderInstanceHours < blind.recorderInstanceHours * 1.05, `${shipped.recorderInstanceHours} vs ${blind.recorderInstanceHours} h`);
