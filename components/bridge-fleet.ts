@@ -17,7 +17,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DEFAULTS } from "../config/defaults";
 import { breweries, ShardEndpoint, XMPP_USERS, xmppDomains } from "../config/naming";
 import { PORTS } from "../config/ports";
-import { BridgePolicy, BridgePolicyError, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
+import { BridgePolicy, BridgePolicyError, gracefulShutdownMinParticipants, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { bridgeScalerFunction } from "../functions/bridge-scaler/index";
 import { renderAgentInstall } from "../render/agent-install";
 import { renderJvbBootScript, renderJvbEnvScript, renderJvbUnits } from "../render/jvb-boot";
@@ -126,7 +126,7 @@ export function resolveBridgeFleetArgs(args: BridgeFleetArgs) {
   let handOverParticipants = 0;
   try {
     const p = resolveBridgePolicy({ ...r.scalingPolicy, minBridges: r.minBridges, maxBridges: r.maxBridges });
-    handOverParticipants = p.consolidateAfterS > 0 ? p.consolidateMaxParticipants : 0;
+    handOverParticipants = gracefulShutdownMinParticipants(p);
   } catch (e) {
     if (!(e instanceof BridgePolicyError)) throw e;
     for (const p of e.problems) bad(`scalingPolicy.${p.split(" ")[0]}`, p.slice(p.indexOf(" ") + 1));

@@ -14,7 +14,7 @@
  * Min/max come from the same stack sizing for every policy, so the comparison is about the rules.
  */
 import {
-  AsgLifecycleState, BridgeFleetState, BridgeInstance, BridgePolicy, decideBridgeCapacity, fleetHistoryMinutes, Forecaster,
+  AsgLifecycleState, BridgeFleetState, BridgeInstance, BridgePolicy, decideBridgeCapacity, fleetHistoryMinutes, Forecaster, gracefulShutdownMinParticipants,
 } from "../functions/bridge-scaler/decide";
 import { DrainMode, Fleet } from "./fleet";
 import { SimBridge } from "./jicofo";
@@ -107,7 +107,7 @@ export function defaultRunner(policy: BridgePolicy, perfectLoad?: readonly (read
       for (const id of d.unprotect) byId.get(id)!.protectedFromScaleIn = false;
       // JVB's graceful-shutdown-min-participants (rendered from the policy): a bridge terminated with that few
       // participants hands them to Jicofo instead of waiting, whatever the reason.
-      const handOver = policy.consolidateAfterS > 0 ? policy.consolidateMaxParticipants : 0;
+      const handOver = gracefulShutdownMinParticipants(policy);
       for (const t of d.terminate) {
         const b = byId.get(t.instanceId)!;
         if (t.reason === "drain-cap") fleet.terminateInGroup(b, nowS);

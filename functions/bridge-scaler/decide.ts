@@ -246,6 +246,15 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   consolidateMaxParticipants: 20,
 };
 
+/**
+ * JVB's `videobridge.shutdown.graceful-shutdown-min-participants` for a policy: a bridge the scaler consolidates hands
+ * exactly that many participants to Jicofo (0 with consolidation off: JVB waits for the last one). The stack renders it
+ * into jvb.conf; the simulator models the same hand-over.
+ */
+export function gracefulShutdownMinParticipants(policy: BridgePolicy): number {
+  return policy.consolidateAfterS > 0 ? policy.consolidateMaxParticipants : 0;
+}
+
 /** Thrown by {@link resolveBridgePolicy}; lists every bad field. */
 export class BridgePolicyError extends Error {
   constructor(readonly problems: readonly string[]) {
