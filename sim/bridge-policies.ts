@@ -25,6 +25,8 @@ export interface BridgeRunner {
   readonly drainMode: DrainMode;
   /** Bridges in service at t = 0. */
   readonly initial: number;
+  /** Runs on the shipped stack's group, with its warm pool (SimOptions.warmPool); the baselines' groups have none. */
+  readonly warmPool?: boolean;
   /** Called at each one-minute tick when the scaling function runs (a failed invocation skips it). */
   tick(fleet: Fleet, nowS: number): void;
 }
@@ -39,6 +41,8 @@ export function fleetState(fleet: Fleet, policy: BridgePolicy, nowS: number): Br
     sample: fleet.latestSample(b, nowS),
     drainStartedS: b.drainStartS,
   }));
+  for (const w of fleet.warmInstances(nowS))
+    instances.push({ instanceId: w.id, lifecycleState: w.prepared ? "Warmed:Stopped" : "Warmed:Pending", protectedFromScaleIn: false, launchTimeS: w.launchS });
   const previous: number[] = [];
   const levels: number[] = [];
   for (let d = 1; d <= 7 && nowS - d * 86400 >= 0; d++) {
@@ -96,6 +100,7 @@ export function defaultRunner(policy: BridgePolicy, perfectLoad?: readonly (read
     name: perfectLoad ? "perfect-forecast" : "default",
     drainMode,
     initial: policy.minBridges,
+    warmPool: true,
     tick(fleet, nowS) {
       const forecaster = perfectLoad ? perfectForecaster(perfectLoad, fleet.cfg.metricDelayS, nowS) : undefined;
       const d = decideBridgeCapacity(fleetState(fleet, policy, nowS), policy, nowS, forecaster);

@@ -1,5 +1,6 @@
 import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
+import { DEFAULTS } from "../config/defaults";
 import { JICOFO_LOAD_REDISTRIBUTION } from "../render/jicofo-conf";
 
 /**
@@ -30,6 +31,8 @@ export interface SimConfig {
   readonly p2pTurnShare: number;
   /** Cold boot to ready (facts: 1–3 min from a baked AMI; issue #9 default 180 s). */
   readonly bootS: number;
+  /** Warm-pool start to ready: a stopped, already booted instance starts and JVB comes up (facts: ~30 s). */
+  readonly warmStartS: number;
   /** Delay before a CloudWatch datapoint is visible (issue #9: 60 s). */
   readonly metricDelayS: number;
   /** Scaler schedule (facts: EventBridge rate(1 minute)). */
@@ -67,6 +70,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   joinSpreadS: 180,
   p2pTurnShare: 0.15,
   bootS: 180,
+  warmStartS: 30,
   metricDelayS: 60,
   scheduleS: 60,
   shuttingDownDelayS: 60,
@@ -96,6 +100,9 @@ export function simPolicies(bridge: Partial<BridgePolicy> = {}, recorder: Partia
     replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, ...recorder }),
   };
 }
+
+/** The shipped stack's bridge warm pool (config default `bridges.warmPoolSize`); `--warm-pool 0` replays a Spot group. */
+export const SIM_WARM_POOL: number = DEFAULTS.bridges.warmPoolSize;
 
 /** Upload time of a recording of the given length. */
 export function uploadSeconds(cfg: SimConfig, recordedS: number): number {

@@ -8,7 +8,7 @@ import { billedSeconds } from "./billing";
 import {
   BridgeRunner, defaultRunner, jitsiAutoscalerRunner, jitsiAwsTemplateRunner, staticPeakRunner,
 } from "./bridge-policies";
-import { SimConfig, uploadSeconds } from "./config";
+import { SIM_WARM_POOL, SimConfig, uploadSeconds } from "./config";
 import { FaultSpec, faultSchedule } from "./faults";
 import { Fleet } from "./fleet";
 import { EventQueue } from "./heap";
@@ -34,6 +34,12 @@ export interface SimOptions {
   readonly replenishTarget: ReplenishTarget;
   readonly faults: FaultSpec;
   readonly policies: readonly PolicyName[];
+  /**
+   * Prepared instances in the shipped stack's bridge warm pool (BridgeFleet `warmPoolSize`; 0 = none, as in a Spot
+   * group). Only the shipped policy's fleet has one: Jitsi's baselines run as published (no warm pool).
+   * @default SIM_WARM_POOL
+   */
+  readonly warmPool?: number;
   /** Called with the share done (0..1) as regions finish. */
   readonly onProgress?: (done: number) => void;
 }
@@ -249,7 +255,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   pool.setMeetingStarts(w.conferences.map((c) => c.startS));
   const br = bridgeRunner(name, w, opts);
   const rr = recorderRunner(name, w, opts);
-  fleet.startWith(br.initial);
+  fleet.startWith(br.initial, br.warmPool ? opts.warmPool ?? SIM_WARM_POOL : 0);
   fleet.startRedistribution();
   pool.startWith(rr.initial);
   for (const o of schedule.azLosses) fleet.azOutage(o.az, o.fromS, Math.min(o.toS, endS));
@@ -285,7 +291,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   fleet.finish(endS);
   pool.finish(endS);
   return {
-    bridgeSeconds: fleet.bridges.reduce((s, b) => s + billedSeconds(b.launchS, b.endS ?? endS), 0),
+    bridgeSeconds: fleet.bridges.reduce((s, b) => s + billedSeconds(b.launchS, b.endS ?? endS), 0) + fleet.warmPrepSeconds,
     recorderSeconds: pool.recorders.reduce((s, r) => s + billedSeconds(r.launchS, r.endS ?? endS), 0),
     overloadedS: fleet.overloadedEndpointSeconds,
     overloadedByDay: [...fleet.overloadedByDay],

@@ -5,6 +5,7 @@
  * {@link Fleet} methods, i.e. through what a Lambda or an ASG alarm could do.
  */
 import { BridgeSample } from "../functions/bridge-scaler/decide";
+import { billedSeconds } from "./billing";
 import { SimConfig } from "./config";
 import { FaultSchedule, FaultSpec, instanceFaultTimes } from "./faults";
 import { EventQueue } from "./heap";
@@ -68,6 +69,14 @@ export class Fleet {
   /** When Jicofo's load redistribution last moved endpoints away from each bridge. */
   private readonly redistributedAt = new Map<SimBridge, number>();
   private readonly reclaiming = new Set<SimBridge>();
+  /**
+   * The ASG's warm pool (BridgeFleet `warmPool`): stopped, already booted instances, each with its AZ and the moment
+   * its preparation ends (a refill boots, then stops). Empty for groups without one.
+   */
+  private readonly warmPool: { az: number; preparedS: number; id: string }[] = [];
+  private warmPoolSize = 0;
+  /** Seconds billed while warm-pool instances boot before they stop (the pool's fill and every refill). */
+  warmPrepSeconds = 0;
 
   constructor(
     readonly region: string,
@@ -302,7 +311,13 @@ export class Fleet {
     let az = -1;
     for (let i = 0; i < this.cfg.azCount; i++) if (!this.azDown.has(i) && (az < 0 || perAz[i] < perAz[az])) az = i;
     if (az < 0) az = 0;
-    const b = newBridge(`${this.region}-b${this.nextId++}`, az, nowS, readyNow ? nowS : nowS + this.cfg.bootS);
+    let readyS = readyNow ? nowS : nowS + this.cfg.bootS;
+    const warm = readyNow ? undefined : this.takeWarm(az, nowS);
+    if (warm) {
+      az = warm.az;
+      readyS = nowS + this.cfg.warmStartS;
+    }
+    const b = newBridge(`${this.region}-b${this.nextId++}`, az, nowS, readyS);
     this.bridges.push(b);
     const { crashS, reclaimNoticeS } = instanceFaultTimes(this.faults, b.id, nowS);
     if (crashS < this.endS) this.queue.push(crashS, () => this.crash(b, crashS));
@@ -312,10 +327,42 @@ export class Fleet {
     return b;
   }
 
-  /** The initial fleet, ready at t = 0 (billed from 0). */
-  startWith(n: number): void {
+  /** The initial fleet, ready at t = 0 (billed from 0), and a warm pool of `warmPool` prepared instances (their boots billed). */
+  startWith(n: number, warmPool = 0): void {
     this.desired = n;
     for (let i = 0; i < n; i++) this.launch(0, true);
+    this.warmPoolSize = warmPool;
+    for (let i = 0; i < warmPool; i++) this.prepareWarm(0, 0);
+  }
+
+  /** Warm-pool instances as DescribeWarmPool lists them: prepared (stopped) or still booting to stop. */
+  warmInstances(nowS: number): { id: string; prepared: boolean; launchS: number }[] {
+    return this.warmPool.map((w) => ({ id: w.id, prepared: w.preparedS <= nowS, launchS: w.preparedS - this.cfg.bootS }));
+  }
+
+  /**
+   * A scale-out draws a prepared warm instance, in the launch's AZ if there is one there, else in another healthy AZ
+   * (assumption: the ASG prefers the pool to a cold launch). The pool refills at once: a new instance boots (billed)
+   * and stops (`minSize` = `maxGroupPreparedCapacity`, AWS's absolute pool size; no reuse on scale-in).
+   */
+  private takeWarm(az: number, nowS: number): { az: number } | undefined {
+    const usable = this.warmPool.filter((w) => w.preparedS <= nowS && !this.azDown.has(w.az));
+    const w = usable.find((x) => x.az === az) ?? usable[0];
+    if (!w) return undefined;
+    this.warmPool.splice(this.warmPool.indexOf(w), 1);
+    this.prepareWarm(nowS, nowS + this.cfg.bootS);
+    return w;
+  }
+
+  /** Launches one instance into the warm pool, in the healthy AZ with the fewest warm ones; it is prepared at `preparedS`. */
+  private prepareWarm(nowS: number, preparedS: number): void {
+    if (this.warmPool.length >= this.warmPoolSize) return;
+    const perAz = new Array(this.cfg.azCount).fill(0);
+    for (const w of this.warmPool) perAz[w.az]++;
+    let az = -1;
+    for (let i = 0; i < this.cfg.azCount; i++) if (!this.azDown.has(i) && (az < 0 || perAz[i] < perAz[az])) az = i;
+    this.warmPool.push({ az: Math.max(0, az), preparedS, id: `${this.region}-w${this.nextId++}` });
+    this.warmPrepSeconds += billedSeconds(nowS, nowS + this.cfg.bootS);
   }
 
   private ready(b: SimBridge, nowS: number): void {

@@ -189,6 +189,7 @@ export class Region extends pulumi.ComponentResource {
         minBridges: region.bridges.min,
         maxBridges: region.bridges.max,
         warmPool: region.bridges.warmPool,
+        warmPoolSize: region.bridges.warmPoolSize,
         spot: region.bridges.spot,
         maxDrainSeconds: region.bridges.maxDrainSeconds,
         scalingPolicy: region.bridges.scaling,

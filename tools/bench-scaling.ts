@@ -16,7 +16,7 @@ import { NO_FAULTS } from "../sim/faults";
 import { TRACE_SHAPES } from "../sim/generate";
 import { MAX_ORACLE_RATIO, TargetProblem, targetProblems } from "../sim/targets";
 import { Conference, readTrace } from "../sim/trace";
-import { generateFromSpec, numbers, resampleFromSpec, UsageError } from "./simulate";
+import { generateFromSpec, numbers, resampleFromSpec, UsageError, warmPoolSize } from "./simulate";
 
 const SHARED = path.resolve(__dirname, "../../shared/traces");
 const SHARED_TRACES = ["weekday", "top-of-hour", "recording-heavy"];
@@ -97,6 +97,8 @@ export interface BenchOptions {
   readonly bridge?: Parameters<typeof resolveBridgePolicy>[0];
   readonly recorder?: Parameters<typeof resolveReplenishTarget>[0];
   readonly limit?: number;
+  /** The shipped stack's bridge warm pool (SimOptions.warmPool). */
+  readonly warmPool?: number;
 }
 
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
@@ -107,11 +109,11 @@ export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
   let conferences = 0;
   for (const t of traces) {
     const confs = t.load();
-    const r = simulate(confs, { cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults: NO_FAULTS, policies: ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template"] });
+    const r = simulate(confs, { cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults: NO_FAULTS, policies: ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template"], warmPool: opts.warmPool });
     const d = r.policies[0];
     moved += d.movedConferences;
     conferences += confs.length;
-    rows.push({ args: t.args.join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
+    rows.push({ args: [...t.args, ...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)])].join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
   }
   const within = (kind?: TargetProblem["kind"]): number => rows.filter((r) => !r.problems.some((p) => kind === undefined || p.kind === kind)).length;
   const ratios = rows.map((r) => r.oracleRatio);
@@ -132,13 +134,14 @@ export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
 const USAGE = `usage: npm run bench:scaling -- [--set ${BENCH_SETS.map((s) => s.name).join("|")}|all (comma-separated)] [options]
   --bridge K=V,...      override the shipped bridge policy (as npm run simulate)
   --recorder K=V,...    override the shipped recorder target
+  --warm-pool N         the shipped stack's bridge warm pool (as npm run simulate; 0 = none)
   --limit N             only the first N traces of each set
   --rows                print every trace: its npm run simulate arguments and the targets it misses
   --json                print one JSON object`;
 
 export function main(argv: readonly string[]): number {
   let sets = [...BENCH_SETS];
-  const opts: { bridge?: object; recorder?: object; limit?: number } = {};
+  const opts: { bridge?: object; recorder?: object; limit?: number; warmPool?: number } = {};
   let rowsWanted = false;
   let json = false;
   try {
@@ -159,6 +162,7 @@ export function main(argv: readonly string[]): number {
         }
       } else if (flag === "--bridge") opts.bridge = numbers(flag, value(), resolveBridgePolicy());
       else if (flag === "--recorder") opts.recorder = numbers(flag, value(), resolveReplenishTarget());
+      else if (flag === "--warm-pool") opts.warmPool = warmPoolSize(value());
       else if (flag === "--limit") {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a whole number >= 1, got "${argv[i]}"`);

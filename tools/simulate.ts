@@ -8,7 +8,7 @@ import * as path from "path";
 import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { renderChart } from "../sim/chart";
-import { DEFAULT_SIM_CONFIG, simPolicies } from "../sim/config";
+import { DEFAULT_SIM_CONFIG, SIM_WARM_POOL, simPolicies } from "../sim/config";
 import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
 import { FLASH_SNAP_SHARE, generateTrace, resampleTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
@@ -27,6 +27,8 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
                         ("default,seed=N": the default mix, another draw)
   --bridge K=V,...      override the shipped bridge policy (functions/bridge-scaler/decide.ts fields)
   --recorder K=V,...    override the shipped recorder target (functions/jibri-replenisher/decide.ts fields)
+  --warm-pool N         prepared instances in the shipped stack's bridge warm pool (default ${SIM_WARM_POOL}, as
+                        bridges.warmPoolSize; 0 = none, as a Spot group: launches boot cold)
   --json                print one JSON object instead of the table
   --chart FILE.svg      write load vs capacity per policy as SVG`;
 
@@ -41,6 +43,7 @@ interface Args {
   faults?: string;
   bridge: Partial<BridgePolicy>;
   recorder: Partial<ReplenishTarget>;
+  warmPool?: number;
   json: boolean;
   chart?: string;
 }
@@ -66,6 +69,13 @@ export function numbers<T extends object>(flag: string, spec: string, defaults: 
   return out as Partial<T>;
 }
 
+/** `--warm-pool N`: the bridge warm pool's size, 0 (none) to 100 as the stack config allows. */
+export function warmPoolSize(v: string): number {
+  const n = Number(v);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`--warm-pool must be a whole number from 0 (no warm pool) to 100, got "${v}"`);
+  return n;
+}
+
 export function parseArgs(argv: readonly string[]): Args {
   const a: Args = { policies: [...POLICY_NAMES], bridge: {}, recorder: {}, json: false };
   for (let i = 0; i < argv.length; i++) {
@@ -85,6 +95,7 @@ export function parseArgs(argv: readonly string[]): Args {
       case "--chart": a.chart = value(); break;
       case "--bridge": a.bridge = numbers(flag, value(), resolveBridgePolicy()); break;
       case "--recorder": a.recorder = numbers(flag, value(), resolveReplenishTarget()); break;
+      case "--warm-pool": a.warmPool = warmPoolSize(value()); break;
       case "--policy": {
         const v = value();
         const names = v === "all" ? [...POLICY_NAMES] : v.split(",");
@@ -181,7 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.writeTrace) fs.writeFileSync(args.writeTrace, formatTrace(confs));
   const started = Date.now();
   const result = simulate(confs, {
-    cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults, policies: args.policies,
+    cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool,
     onProgress: progressBar(process.stderr.isTTY === true),
   });
   const seconds = (Date.now() - started) / 1000;

@@ -37,7 +37,9 @@ export const bridgesSchema = z
     /** 0 is allowed: "0 at night". */
     min: intRange(0, 1000).default(D.min),
     max: intRange(1, 1000).default(D.max),
-    warmPool: bool().default(D.warmPool),
+    /** A warm pool of `warmPoolSize` prepared instances; default: yes unless `spot` (AWS allows not both). */
+    warmPool: bool().optional(),
+    warmPoolSize: intRange(1, 100).default(D.warmPoolSize),
     spot: bool().default(D.spot),
     /** Lifecycle-hook heartbeats may extend to 48 h; 6 h is Jitsi's own force limit (jitsi-facts.md). */
     maxDrainSeconds: intRange(60, 21600).default(D.maxDrainSeconds),
@@ -53,5 +55,6 @@ export const bridgesSchema = z
         message: "cannot be combined with spot: AWS warm pools do not support mixed-instances (Spot) groups; set warmPool or spot to false",
         input: b.warmPool,
       });
-  });
+  })
+  .transform((b) => ({ ...b, warmPool: b.warmPool ?? !b.spot }));
 export type BridgesConfig = z.output<typeof bridgesSchema>;

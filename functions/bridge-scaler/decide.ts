@@ -12,7 +12,9 @@
  *
  * How scaling works (why each rule exists):
  * - Scale out on forecast load: the latest fleet total plus its recent growth projected over the lead time
- *   (boot or warm start + metric delay + schedule), or what previous days saw at this time of day if higher.
+ *   (boot or warm start + metric delay + schedule), or what previous days saw at this time of day if higher. The
+ *   fleet is planned at `targetStress` while the warm pool can serve the next launch in a warm start, at the lower
+ *   `coldTargetStress` when it would boot cold.
  *   Jicofo's +0.01 stress per recent join spreads a burst unevenly (jitsi-facts.md), so the target stress stays at
  *   or below Jicofo's 0.8 threshold and each minute re-forecasts: a flash crowd is met in several steps.
  * - Booting instances count as coming capacity, so a minute later the same load launches nothing new. A draining
@@ -22,7 +24,7 @@
  *   conferences while its conferences finish. A drained bridge is terminated (TerminateInstanceInAutoScalingGroup,
  *   decrementing desired capacity) only when a sample taken after the drain began shows 0 participants, or when
  *   `drainCapS` has passed. Scale-in is slow with hysteresis: only when the highest load of the last
- *   `scaleInStableS` fits in fewer bridges at `scaleInStress` (< targetStress), after cooldowns, victims with
+ *   `scaleInStableS` fits in fewer bridges at `scaleInStress` (< the target stress), after cooldowns, victims with
  *   the fewest conferences (when published), then the fewest participants, `maxScaleInStep` at a time.
  * - Missing or stale metrics: hold (no scale-in; scale-out only on what is known; min is always kept).
  * - While the ASG has not yet carried out the previous desired capacity, no capacity change is decided.
@@ -113,8 +115,16 @@ export interface BridgeFleetState {
 export interface BridgePolicy {
   /** Participants one bridge carries at stress 1.0 (jitsi-facts.md: ~100 on c5.xlarge, ~250 on c5.2xlarge). */
   readonly participantsPerBridge: number;
-  /** Planned fleet stress for forecast load; below Jicofo's 0.8 so bursts and the join guard fit. */
+  /**
+   * Planned fleet stress for forecast load while the group's warm pool holds a prepared instance (a scale-out serves
+   * within a warm start); at most Jicofo's 0.8 so bursts and the join guard fit.
+   */
   readonly targetStress: number;
+  /**
+   * Planned fleet stress when the next launch is a cold boot (no warm pool, as in a Spot group, or its prepared
+   * instances used up): a forecast over a longer lead errs more, so the fleet keeps more room.
+   */
+  readonly coldTargetStress: number;
   /** Scale in only when the recent peak would stay below this stress on one bridge fewer (hysteresis). */
   readonly scaleInStress: number;
   /** The load must have stayed low this long (seconds of per-minute fleet totals, all present). */
@@ -199,10 +209,12 @@ export interface BridgePolicy {
 /** Defaults of {@link BridgePolicy}; tuned with `npm run simulate` (docs/simulator.md). */
 export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   participantsPerBridge: 100,
-  // A little below Jicofo's 0.8: forecast errors grow with the fleet, and once every bridge is past 0.8 a growing
-  // meeting stays on its own bridge until that one passes 1.0. Tuned together with the headroom and consolidation below
-  // (docs/simulator.md "Measured": 139 shared-like, generated, resampled and 7-day traces).
-  targetStress: 0.76,
+  // Jicofo's 0.8 when a warm start (30 s) is at hand; a little below it when launches boot cold (300 s lead): forecast
+  // errors grow with the lead and the fleet, and once every bridge is past 0.8 a growing meeting stays on its own
+  // bridge until that one passes 1.0. Tuned together with the headroom and consolidation below (docs/simulator.md
+  // "Measured": 139 shared-like, generated, resampled and 7-day traces, with and without a warm pool).
+  targetStress: 0.8,
+  coldTargetStress: 0.76,
   scaleInStress: 0.7,
   scaleInStableS: 300,
   scaleInAfterOutS: 0,
@@ -266,7 +278,12 @@ export class BridgePolicyError extends Error {
 /** Fills defaults and validates; the error names each bad field and what is allowed. */
 export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): BridgePolicy {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const p: BridgePolicy = { ...DEFAULT_BRIDGE_POLICY, ...defined };
+  const merged: BridgePolicy = { ...DEFAULT_BRIDGE_POLICY, ...defined };
+  // A target set alone also caps the cold one: an operator who plans at 0.7 means 0.7 whatever the launch.
+  const p: BridgePolicy =
+    defined.coldTargetStress === undefined && typeof merged.targetStress === "number"
+      ? { ...merged, coldTargetStress: Math.min(DEFAULT_BRIDGE_POLICY.coldTargetStress, merged.targetStress) }
+      : merged;
   const problems: string[] = [];
   const check = (field: keyof BridgePolicy, min: number, max: number, integer: boolean): void => {
     const v = p[field];
@@ -275,6 +292,7 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   };
   check("participantsPerBridge", 1, 100000, false);
   check("targetStress", 0.05, 1, false);
+  check("coldTargetStress", 0.05, 1, false);
   check("scaleInStress", 0, 1, false);
   check("scaleInStableS", 60, 86400, false);
   check("scaleInAfterOutS", 0, 86400, false);
@@ -304,8 +322,10 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   check("headroomWithHistoryParticipants", 0, 100000, false);
   check("headroomScale", 0, 1000, false);
   if (problems.length === 0 && p.minBridges > p.maxBridges) problems.push(`minBridges must be at most maxBridges (${p.maxBridges}), got ${p.minBridges}`);
-  if (problems.length === 0 && p.scaleInStress >= p.targetStress)
-    problems.push(`scaleInStress must be below targetStress (${p.targetStress}) for hysteresis, got ${p.scaleInStress}`);
+  if (problems.length === 0 && p.coldTargetStress > p.targetStress)
+    problems.push(`coldTargetStress must be at most targetStress (${p.targetStress}): a slower launch needs more room, not less, got ${p.coldTargetStress}`);
+  if (problems.length === 0 && p.scaleInStress >= p.coldTargetStress)
+    problems.push(`scaleInStress must be below coldTargetStress (${p.coldTargetStress}) for hysteresis, got ${p.scaleInStress}`);
   if (problems.length === 0 && p.burstStress < p.targetStress)
     problems.push(`burstStress must be at least targetStress (${p.targetStress}), got ${p.burstStress}`);
   if (problems.length > 0) throw new BridgePolicyError(problems);
@@ -375,6 +395,8 @@ export interface BridgeEstimate {
 const PENDING: ReadonlySet<AsgLifecycleState> = new Set(["Pending", "Pending:Wait", "Pending:Proceed"]);
 const LEAVING: ReadonlySet<AsgLifecycleState> = new Set(["Terminating", "Terminating:Wait", "Terminating:Proceed"]);
 const WARM: ReadonlySet<AsgLifecycleState> = new Set(["Warmed:Pending", "Warmed:Pending:Wait", "Warmed:Pending:Proceed", "Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"]);
+/** Warm-pool instances done preparing: a scale-out starts them in a warm start, not a boot. */
+const PREPARED: ReadonlySet<AsgLifecycleState> = new Set(["Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"]);
 
 /** Fresh participants of a bridge, or undefined when the sample is missing or stale. */
 function freshParticipants(b: BridgeInstance, policy: BridgePolicy, nowS: number): number | undefined {
@@ -390,11 +412,15 @@ export type Forecaster = (state: BridgeFleetState, policy: BridgePolicy, leadS: 
  * `forecaster` is for the simulator's reference runs only (sim/bridge-policies.ts `perfect-forecast`); the Lambda
  * uses the default.
  */
-export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePolicy, nowS: number, forecaster: Forecaster = forecastParticipants): BridgeDecision {
+export function decideBridgeCapacity(state: BridgeFleetState, shipped: BridgePolicy, nowS: number, forecaster: Forecaster = forecastParticipants): BridgeDecision {
   const inService = state.instances.filter((b) => b.lifecycleState === "InService");
   const booting = state.instances.filter((b) => PENDING.has(b.lifecycleState));
   const leaving = state.instances.filter((b) => LEAVING.has(b.lifecycleState));
   const warm = state.instances.filter((b) => WARM.has(b.lifecycleState));
+  const warmPrepared = warm.filter((b) => PREPARED.has(b.lifecycleState));
+  // The next launch is a warm start only while the pool holds a prepared instance; otherwise it boots cold, and every
+  // rule below (forecast scale included) plans at the cold target.
+  const policy = warmPrepared.length > 0 ? shipped : { ...shipped, targetStress: shipped.coldTargetStress };
   const fresh = (b: BridgeInstance): number | undefined => freshParticipants(b, policy, nowS);
   const sum = (bs: readonly BridgeInstance[]): number => bs.reduce((s, b) => s + (fresh(b) ?? 0), 0);
   const perBridge = policy.participantsPerBridge * policy.targetStress;
@@ -410,7 +436,7 @@ export function decideBridgeCapacity(state: BridgeFleetState, policy: BridgePoli
   const known = Math.max(sum(inService) + sum(leaving), waiting);
   // Two horizons: the whole group must cover a boot's worth of growth (launches are slow); the serving bridges a
   // reaction time's worth (undrain acts at the next run).
-  const longLeadS = (warm.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
+  const longLeadS = (warmPrepared.length > 0 ? policy.warmStartS : policy.bootS) + policy.metricDelayS + policy.scheduleS;
   const shortLeadS = policy.metricDelayS + policy.scheduleS;
   const longF = forecaster(state, policy, longLeadS, "group") ?? { expected: known, surge: known };
   const shortF = forecaster(state, policy, shortLeadS, "serving") ?? { expected: known, surge: known };

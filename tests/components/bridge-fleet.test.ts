@@ -119,6 +119,10 @@ describe("components/bridge-fleet: prod plan", function () {
   it("warm pool in us-east-1, Spot mixed instances in eu-west-1 (never both)", async () => {
     const us = inputs(one(await fleetResources("us-east-1"), "aws:autoscaling/group:Group"));
     assert.equal(us.warmPool.poolState, "Stopped");
+    // An absolute pool of 4 prepared instances (minSize = maxGroupPreparedCapacity), not group max − desired.
+    assert.equal(us.warmPool.minSize, 4);
+    assert.equal(us.warmPool.maxGroupPreparedCapacity, 4);
+    assert.equal(us.warmPool.instanceReusePolicy.reuseOnScaleIn, false);
     assert.equal(us.mixedInstancesPolicy, undefined);
     const eu = inputs(one(await fleetResources("eu-west-1"), "aws:autoscaling/group:Group"));
     assert.equal(eu.warmPool, undefined);
@@ -315,5 +319,18 @@ describe("config: regions[].bridges", () => {
     );
     const ok = parseConfig({ domain: "meet.example.com", regions: [{ name: "eu-west-1", vpcCidr: "10.20.0.0/16", bridges: { min: 0, max: 500, warmPool: true } }] });
     assert.equal(ok.regions[0].bridges.min, 0, "0 at night is allowed");
+  });
+
+  it("a warm pool of 4 by default, none by default on Spot (AWS allows not both)", async () => {
+    const { parseConfig } = await import("../../config/parse");
+    const bridges = (b: object) => parseConfig({ domain: "meet.example.com", regions: [{ name: "eu-west-1", vpcCidr: "10.20.0.0/16", bridges: b }] }).regions[0].bridges;
+    assert.deepEqual([bridges({}).warmPool, bridges({}).warmPoolSize], [true, 4]);
+    assert.equal(bridges({ spot: true }).warmPool, false);
+    assert.equal(bridges({ warmPool: false }).warmPool, false);
+    assert.equal(bridges({ warmPoolSize: 8 }).warmPoolSize, 8);
+    assert.throws(() => bridges({ warmPoolSize: 0 }), /regions\[0\]\.bridges\.warmPoolSize: must be an integer from 1 to 100/);
+    // The component resolves the same defaults for a platform team's own program.
+    assert.deepEqual([resolveBridgeFleetArgs(BASE).warmPool, resolveBridgeFleetArgs(BASE).warmPoolSize], [true, 4]);
+    assert.equal(resolveBridgeFleetArgs({ ...BASE, spot: true }).warmPool, false);
   });
 });

@@ -13,11 +13,11 @@ import {
 const NOW = 1_000_000;
 /**
  * The numbers the cases compute with, pinned so the arithmetic in their comments holds whatever the defaults are tuned
- * to: target stress 0.8 (80 participants a bridge), a fixed 80-participant headroom (40 with history), up to 10
- * participants consolidated. The defaults' own headroom rule has its own case (forecasting).
+ * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, a fixed 80-participant headroom (40 with
+ * history), up to 10 participants consolidated. The defaults' own headroom rule and the cold target have their own cases.
  */
 const P = resolveBridgePolicy({
-  minBridges: 1, maxBridges: 20, targetStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
+  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
   consolidateMaxParticipants: 10,
 });
 /** Without the headroom, so a case shows one rule alone. */
@@ -235,6 +235,23 @@ describe("decideBridgeCapacity: situations", () => {
     assert.equal(hot.estimate.warm, 1);
   });
 
+  it("plans at targetStress while a prepared warm instance can serve the next launch, at coldTargetStress otherwise", () => {
+    const p = resolveBridgePolicy({ ...P0, targetStress: 0.8, coldTargetStress: 0.7, scaleInStress: 0.6 });
+    const fleet = [bridge("a", 75), bridge("b", 75), bridge("c", 75), bridge("d", 75)];
+    const w = (id: string, lifecycleState: BridgeInstance["lifecycleState"]): BridgeInstance => ({ instanceId: id, lifecycleState, protectedFromScaleIn: false, launchTimeS: NOW - 600 });
+    // 300 participants: 3.75 bridges at 0.8 (4 are enough), 4.3 at 0.7 (a fifth is needed).
+    const warm = decideBridgeCapacity(state([...fleet, w("w1", "Warmed:Stopped")], flat(300)), p, NOW);
+    assert.equal(warm.change, "hold");
+    assert.equal(warm.estimate.wantBridges, 4);
+    // A pool still preparing (booting to stop) serves nothing yet: the next launch boots cold.
+    for (const s of [state(fleet, flat(300)), state([...fleet, w("w1", "Warmed:Pending")], flat(300))]) {
+      const cold = decideBridgeCapacity(s, p, NOW);
+      assert.equal(cold.change, "out");
+      assert.equal(cold.desiredCapacity, 5);
+      assert.equal(cold.estimate.leadTimeS, p.bootS + p.metricDelayS + p.scheduleS);
+    }
+  });
+
   it("no new capacity decision while the previous one is still being carried out", () => {
     const s = state([bridge("a", 95)], [...flat(50, 37), 80, 95, 95], { desiredCapacity: 3 });
     const d = decideBridgeCapacity(s, P, NOW);
@@ -367,7 +384,11 @@ describe("decideBridgeCapacity: helpers", () => {
       assert.match(e.message, /minBridges must be a whole number from 0 to 1000, got -1/);
       return true;
     });
-    assert.throws(() => resolveBridgePolicy({ scaleInStress: 0.9 }), /scaleInStress must be below targetStress/);
+    assert.throws(() => resolveBridgePolicy({ scaleInStress: 0.9 }), /scaleInStress must be below coldTargetStress \(0.76\)/);
+    assert.throws(() => resolveBridgePolicy({ coldTargetStress: 0.9 }), /coldTargetStress must be at most targetStress \(0.8\)/);
+    // A target set alone caps the cold one (no error about a field the operator did not set).
+    assert.equal(resolveBridgePolicy({ targetStress: 0.72 }).coldTargetStress, 0.72);
+    assert.equal(resolveBridgePolicy({ targetStress: 0.9 }).coldTargetStress, DEFAULT_BRIDGE_POLICY.coldTargetStress);
     assert.throws(() => resolveBridgePolicy({ minBridges: 5, maxBridges: 2 }), /minBridges must be at most maxBridges/);
   });
 });

@@ -41,5 +41,9 @@ describe("bench:scaling", function () {
     assert.equal(bad.code, 2);
     assert.match(bad.err, /--set: unknown set "weekly" \(allowed: shared, day, mixed, week, resampled, all\)/);
     assert.match((await cli(["--bridge", "targetStress=7"])).err, /targetStress must be a number from 0.05 to 1, got 7/);
+    assert.match((await cli(["--warm-pool", "2.5"])).err, /--warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "2.5"/);
+    // A row names the warm pool it was measured with, so it replays as printed.
+    const cold = await cli(["--set", "day", "--limit", "1", "--rows", "--warm-pool", "0"]);
+    assert.match(cold.out, /\n {2}--generate seed=2500,[^\n]* --warm-pool 0: 1\.\d+ × oracle/);
   });
 });

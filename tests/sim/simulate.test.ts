@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { REPLENISH_DEFAULTS } from "../../functions/jibri-replenisher/decide";
-import { DEFAULT_SIM_CONFIG, simPolicies } from "../../sim/config";
+import { DEFAULT_SIM_CONFIG, SIM_WARM_POOL, simPolicies } from "../../sim/config";
 import { perfectForecaster } from "../../sim/bridge-policies";
 import { POLICY_NAMES, PolicyName, PolicyResult, simulate, SimResult } from "../../sim/engine";
 import { faultSchedule, NO_FAULTS, parseFaults } from "../../sim/faults";
@@ -20,8 +20,8 @@ import { main } from "../../tools/simulate";
 import { captureCli } from "../helpers/capture";
 import { requireShared } from "../helpers/env";
 
-const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}) => ({
-  cfg: DEFAULT_SIM_CONFIG, ...simPolicies(bridge), faults, policies,
+const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}, warmPool?: number) => ({
+  cfg: DEFAULT_SIM_CONFIG, ...simPolicies(bridge), faults, policies, warmPool,
 });
 const row = (r: SimResult, name: PolicyName): PolicyResult => r.policies.find((p) => p.name === name)!;
 const trace = (rows: string[]): Conference[] => parseTrace([TRACE_HEADER, ...rows].join("\n"));
@@ -34,11 +34,13 @@ describe("simulate: tiny hand-computed traces", () => {
     const r = simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts());
     assert.equal(row(r, "oracle").bridgeInstanceHours, (7200 - 3420) / 3600);
     assert.equal(row(r, "static-peak").bridgeInstanceHours, 2);
-    // min 1 bridge all along; 5 people and their headroom (5 × √5 ≈ 11) fit on it: 2 h.
+    // min 1 bridge all along; 5 people and their headroom (5 × √5 ≈ 11) fit on it: 2 h, plus the warm pool's fill
+    // (4 instances, each billed for its 180 s boot before it stops): 2.2 h.
     const d = row(r, "default").bridgeInstanceHours;
-    assert.ok(Math.abs(d - 2) < 1e-9, `default ${d} h`);
-    // A fixed one-bridge headroom adds a second bridge from a boot after the meeting starts until it ends: 2 h + ~59 min.
-    const fixed = row(simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts(["default"], NO_FAULTS, { headroomScale: 1000, headroomParticipants: 80 })), "default");
+    assert.ok(Math.abs(d - (2 + (SIM_WARM_POOL * 180) / 3600)) < 1e-9, `default ${d} h`);
+    // Without a warm pool, a fixed one-bridge headroom adds a second bridge from a boot after the meeting starts until
+    // it ends: 2 h + ~59 min.
+    const fixed = row(simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts(["default"], NO_FAULTS, { headroomScale: 1000, headroomParticipants: 80 }, 0)), "default");
     assert.ok(fixed.bridgeInstanceHours > 2.9 && fixed.bridgeInstanceHours < 3.05, `fixed headroom ${fixed.bridgeInstanceHours} h`);
     for (const p of r.policies) {
       assert.equal(p.overloadedPct, 0, p.name);
@@ -53,13 +55,17 @@ describe("simulate: tiny hand-computed traces", () => {
     assert.equal(row(r, "static-peak").overloadedParticipantMinutes, 0, "80 per conference per bridge: the webinar spills over two bridges");
   });
 
-  it("min 0: the fleet goes to zero at night and wakes for the first meeting (Jicofo's count), which waits about a boot", () => {
+  it("min 0: the fleet goes to zero at night and wakes for the first meeting (Jicofo's count), which waits about a boot, or a warm start", () => {
     // Nobody until 03:00, then a 6-person meeting for an hour; the fleet starts at min 0 bridges.
-    const r = simulate(trace(["b,us-east-1,10800,3600,6,0,0"]), opts(["default"], NO_FAULTS, { minBridges: 0 }));
+    const r = simulate(trace(["b,us-east-1,10800,3600,6,0,0"]), opts(["default"], NO_FAULTS, { minBridges: 0 }, 0));
     const d = row(r, "default");
     // Served: each of the 6 waits for the launch (metric delay + schedule + boot, under 6 min), not for the hour.
     const waitedMinutes = d.overloadedParticipantMinutes / 6;
     assert.ok(waitedMinutes > 2 && waitedMinutes < 6, `waited ${waitedMinutes.toFixed(1)} min`);
+    // With the warm pool the launch is a 30 s warm start: the early joiners wait about a minute, the later ones not at all.
+    const warm = row(simulate(trace(["b,us-east-1,10800,3600,6,0,0"]), opts(["default"], NO_FAULTS, { minBridges: 0 })), "default");
+    const warmWait = warm.overloadedParticipantMinutes / 6;
+    assert.ok(warmWait > 0 && warmWait < 1.5, `waited ${warmWait.toFixed(1)} min with a warm pool`);
     // No bridge in the 3 hours before: the meeting's hour (less the wait) on one bridge, its 6 people and their
     // headroom (5 × √6 ≈ 12) fitting on it, plus boot; a fleet kept at one bridge would bill 3 h before the meeting.
     assert.ok(d.bridgeInstanceHours > 0.9 && d.bridgeInstanceHours < 1.2, `${d.bridgeInstanceHours} h`);
@@ -193,10 +199,10 @@ describe("simulate: reserves (reserveLaunches)", () => {
     assert.equal(booting.participants, 1, "undrained: the least-loaded bridge takes the next conference");
   });
 
-  it("on top-of-hour.csv, reserves cut bridge cost without overloading anyone", function () {
+  it("on top-of-hour.csv, in a group that boots cold (no warm pool, as on Spot), reserves cut bridge cost without overloading anyone", function () {
     const confs = readTrace(requireShared(this, "traces", "top-of-hour.csv"));
-    const on = row(simulate(confs, opts(["default"])), "default");
-    const off = row(simulate(confs, opts(["default"], NO_FAULTS, { reserveLaunches: 0 })), "default");
+    const on = row(simulate(confs, opts(["default"], NO_FAULTS, {}, 0)), "default");
+    const off = row(simulate(confs, opts(["default"], NO_FAULTS, { reserveLaunches: 0 }, 0)), "default");
     assert.ok(on.bridgeInstanceHours < off.bridgeInstanceHours * 0.98, `${on.bridgeInstanceHours.toFixed(1)} h vs ${off.bridgeInstanceHours.toFixed(1)} h without reserves`);
     assert.equal(on.overloadedPct, 0);
   });
@@ -380,6 +386,7 @@ describe("simulate CLI", () => {
       [["--trace", file, "--resample", "jitter=-5"], /--resample: jitter must be seconds from 0 to 86400, got -5/],
       [["--trace", file, "--resample", "speed=2"], /--resample: unknown key "speed" \(allowed: seed, volume, jitter\)/],
       [["--trace", file, "--write-trace", "x.csv"], /--write-trace needs --generate or --resample/],
+      [["--trace", file, "--warm-pool", "-1"], /--warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "-1"/],
     ];
     for (const [args, re] of cases) {
       const { code, err } = await cli(args);
