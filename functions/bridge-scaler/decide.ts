@@ -125,7 +125,10 @@ export interface BridgePolicy {
    * instances used up): a forecast over a longer lead errs more, so the fleet keeps more room.
    */
   readonly coldTargetStress: number;
-  /** Scale in only when the recent peak would stay below this stress on one bridge fewer (hysteresis). */
+  /**
+   * Scale in only when the recent peak would stay below this stress on one bridge fewer (hysteresis); below
+   * `targetStress`, and scaled by coldTargetStress ÷ targetStress when launches boot cold.
+   */
   readonly scaleInStress: number;
   /** The load must have stayed low this long (seconds of per-minute fleet totals, all present). */
   readonly scaleInStableS: number;
@@ -215,7 +218,8 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   // "Measured": 139 shared-like, generated, resampled and 7-day traces, with and without a warm pool).
   targetStress: 0.8,
   coldTargetStress: 0.76,
-  scaleInStress: 0.7,
+  // 0.06 under the target (0.7 under the cold target, scaled with it); measured with 0.7–0.79, docs/simulator.md.
+  scaleInStress: 0.74,
   scaleInStableS: 300,
   scaleInAfterOutS: 0,
   scaleInCooldownS: 0,
@@ -275,15 +279,18 @@ export class BridgePolicyError extends Error {
   }
 }
 
+const TARGET_STRESS_RANGE = [0.05, 1] as const;
+
 /** Fills defaults and validates; the error names each bad field and what is allowed. */
 export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): BridgePolicy {
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
-  const merged: BridgePolicy = { ...DEFAULT_BRIDGE_POLICY, ...defined };
-  // A target set alone also caps the cold one: an operator who plans at 0.7 means 0.7 whatever the launch.
-  const p: BridgePolicy =
-    defined.coldTargetStress === undefined && typeof merged.targetStress === "number"
-      ? { ...merged, coldTargetStress: Math.min(DEFAULT_BRIDGE_POLICY.coldTargetStress, merged.targetStress) }
-      : merged;
+  const p: { -readonly [K in keyof BridgePolicy]: BridgePolicy[K] } = { ...DEFAULT_BRIDGE_POLICY, ...defined };
+  // A target set alone carries the thresholds tied to it: the cold target is at most it (an operator who plans at 0.7
+  // means 0.7 whatever the launch) and scale-in keeps its place under it.
+  if (defined.targetStress !== undefined && typeof p.targetStress === "number" && p.targetStress >= TARGET_STRESS_RANGE[0] && p.targetStress <= TARGET_STRESS_RANGE[1]) {
+    if (defined.coldTargetStress === undefined) p.coldTargetStress = Math.min(DEFAULT_BRIDGE_POLICY.coldTargetStress, p.targetStress);
+    if (defined.scaleInStress === undefined) p.scaleInStress = (DEFAULT_BRIDGE_POLICY.scaleInStress * p.targetStress) / DEFAULT_BRIDGE_POLICY.targetStress;
+  }
   const problems: string[] = [];
   const check = (field: keyof BridgePolicy, min: number, max: number, integer: boolean): void => {
     const v = p[field];
@@ -291,8 +298,8 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
       problems.push(`${field} must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}, got ${String(v)}`);
   };
   check("participantsPerBridge", 1, 100000, false);
-  check("targetStress", 0.05, 1, false);
-  check("coldTargetStress", 0.05, 1, false);
+  check("targetStress", ...TARGET_STRESS_RANGE, false);
+  check("coldTargetStress", ...TARGET_STRESS_RANGE, false);
   check("scaleInStress", 0, 1, false);
   check("scaleInStableS", 60, 86400, false);
   check("scaleInAfterOutS", 0, 86400, false);
@@ -324,8 +331,8 @@ export function resolveBridgePolicy(partial: Partial<BridgePolicy> = {}): Bridge
   if (problems.length === 0 && p.minBridges > p.maxBridges) problems.push(`minBridges must be at most maxBridges (${p.maxBridges}), got ${p.minBridges}`);
   if (problems.length === 0 && p.coldTargetStress > p.targetStress)
     problems.push(`coldTargetStress must be at most targetStress (${p.targetStress}): a slower launch needs more room, not less, got ${p.coldTargetStress}`);
-  if (problems.length === 0 && p.scaleInStress >= p.coldTargetStress)
-    problems.push(`scaleInStress must be below coldTargetStress (${p.coldTargetStress}) for hysteresis, got ${p.scaleInStress}`);
+  if (problems.length === 0 && p.scaleInStress >= p.targetStress)
+    problems.push(`scaleInStress must be below targetStress (${p.targetStress}) for hysteresis, got ${p.scaleInStress}`);
   if (problems.length === 0 && p.burstStress < p.targetStress)
     problems.push(`burstStress must be at least targetStress (${p.targetStress}), got ${p.burstStress}`);
   if (problems.length > 0) throw new BridgePolicyError(problems);
@@ -419,8 +426,9 @@ export function decideBridgeCapacity(state: BridgeFleetState, shipped: BridgePol
   const warm = state.instances.filter((b) => WARM.has(b.lifecycleState));
   const warmPrepared = warm.filter((b) => PREPARED.has(b.lifecycleState));
   // The next launch is a warm start only while the pool holds a prepared instance; otherwise it boots cold, and every
-  // rule below (forecast scale included) plans at the cold target.
-  const policy = warmPrepared.length > 0 ? shipped : { ...shipped, targetStress: shipped.coldTargetStress };
+  // rule below (forecast scale included) plans at the cold target, the scale-in threshold scaled with it.
+  const cold = shipped.coldTargetStress / shipped.targetStress;
+  const policy = warmPrepared.length > 0 ? shipped : { ...shipped, targetStress: shipped.coldTargetStress, scaleInStress: shipped.scaleInStress * cold };
   const fresh = (b: BridgeInstance): number | undefined => freshParticipants(b, policy, nowS);
   const sum = (bs: readonly BridgeInstance[]): number => bs.reduce((s, b) => s + (fresh(b) ?? 0), 0);
   const perBridge = policy.participantsPerBridge * policy.targetStress;

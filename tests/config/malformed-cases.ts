@@ -35,7 +35,7 @@ export const MALFORMED: [string, Record<string, unknown>, RegExp][] = [
   ["drain cap beyond 6 h", base({ regions: [region({ bridges: { maxDrainSeconds: 90000 } })] }), /^jitsi:regions\[0\]\.bridges\.maxDrainSeconds: must be an integer from 60 to 21600 \(got 90000\)$/],
   ["scaler policy value out of range", base({ regions: [region({ bridges: { scaling: { participantsPerBridge: 0 } } })] }), /^jitsi:regions\[0\]\.bridges\.scaling\.participantsPerBridge: must be a number from 1 to 100000 \(got 0\)$/],
   ["scaler policy typo", base({ regions: [region({ bridges: { scaling: { participantPerBridge: 90 } } })] }), /^jitsi:regions\[0\]\.bridges\.scaling: unknown key 'participantPerBridge'/],
-  ["scaler policy without hysteresis", base({ regions: [region({ bridges: { scaling: { targetStress: 0.5, scaleInStress: 0.6 } } })] }), /^jitsi:regions\[0\]\.bridges\.scaling\.scaleInStress: must be below coldTargetStress \(0\.5\) for hysteresis/],
+  ["scaler policy without hysteresis", base({ regions: [region({ bridges: { scaling: { targetStress: 0.5, scaleInStress: 0.6 } } })] }), /^jitsi:regions\[0\]\.bridges\.scaling\.scaleInStress: must be below targetStress \(0\.5\) for hysteresis/],
   ["jibri idle target 0", base({ regions: [region({ jibri: { idleTarget: 0 } })] }), /^jitsi:regions\[0\]\.jibri\.idleTarget: must be an integer from 1 to 100 \(got 0\)$/],
   ["jibri idle above max", base({ regions: [region({ jibri: { idleTarget: 5, max: 3 } })] }), /^jitsi:regions\[0\]\.jibri\.idleTarget: must be at most jibri\.max \(3\)/],
   ["warmPool not a boolean", base({ regions: [region({ jibri: { warmPool: "yes" } })] }), /^jitsi:regions\[0\]\.jibri\.warmPool: must be true or false \(got "yes"\)$/],

@@ -13,11 +13,11 @@ import {
 const NOW = 1_000_000;
 /**
  * The numbers the cases compute with, pinned so the arithmetic in their comments holds whatever the defaults are tuned
- * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, a fixed 80-participant headroom (40 with
+ * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, scale-in at 0.7, a fixed 80-participant headroom (40 with
  * history), up to 10 participants consolidated. The defaults' own headroom rule and the cold target have their own cases.
  */
 const P = resolveBridgePolicy({
-  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
+  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, scaleInStress: 0.7, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
   consolidateMaxParticipants: 10,
 });
 /** Without the headroom, so a case shows one rule alone. */
@@ -384,10 +384,12 @@ describe("decideBridgeCapacity: helpers", () => {
       assert.match(e.message, /minBridges must be a whole number from 0 to 1000, got -1/);
       return true;
     });
-    assert.throws(() => resolveBridgePolicy({ scaleInStress: 0.9 }), /scaleInStress must be below coldTargetStress \(0.76\)/);
+    assert.throws(() => resolveBridgePolicy({ scaleInStress: 0.9 }), /scaleInStress must be below targetStress \(0.8\)/);
     assert.throws(() => resolveBridgePolicy({ coldTargetStress: 0.9 }), /coldTargetStress must be at most targetStress \(0.8\)/);
-    // A target set alone caps the cold one (no error about a field the operator did not set).
+    // A target set alone caps the cold one and moves scale-in with it (no error about a field the operator did not set).
     assert.equal(resolveBridgePolicy({ targetStress: 0.72 }).coldTargetStress, 0.72);
+    assert.ok(Math.abs(resolveBridgePolicy({ targetStress: 0.72 }).scaleInStress - 0.666) < 1e-9);
+    assert.throws(() => resolveBridgePolicy({ targetStress: 0.72, scaleInStress: 0.74 }), /scaleInStress must be below targetStress \(0.72\)/);
     assert.equal(resolveBridgePolicy({ targetStress: 0.9 }).coldTargetStress, DEFAULT_BRIDGE_POLICY.coldTargetStress);
     assert.throws(() => resolveBridgePolicy({ minBridges: 5, maxBridges: 2 }), /minBridges must be at most maxBridges/);
   });
