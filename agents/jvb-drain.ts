@@ -3,7 +3,9 @@
  *
  *   jvb-drain watch --group G --hook H --region R [options]   (systemd service for the life of the instance)
  *   jvb-drain now   --group G --hook H --region R [options]   (drain at once; for operators)
- *   jvb-drain await-in-service [--imds-url U]                 (ExecStartPre of the bridge: waits out a warm pool)
+ *   jvb-drain await-in-service [--group G --launch-hook H --region R] [--imds-url U]
+ *                                                             (ExecStartPre of the bridge: waits out a warm pool,
+ *                                                              releasing the group's launching hook when named)
  *   jvb-drain initial-drain --region R [--imds-url U]         (prints true when the scaler reserved this bridge)
  *
  * `watch` polls instance metadata (IMDSv2) for the two signals that the instance is going away:
@@ -174,13 +176,18 @@ interface Options {
   /** How often the drain tag is mirrored into JVB's drain mode. */
   tagSeconds: number;
   instanceId?: string;
+  /** The group's launching lifecycle hook (warm pool only): await-in-service completes it. */
+  launchHook?: string;
+  /** How long await-in-service lets cloud-init finish before a warm-pool instance is released to be stopped (0 = not at all). */
+  cloudInitWaitSeconds: number;
 }
 
 const USAGE =
   "usage: jvb-drain watch|now --group NAME --hook NAME --region REGION [--max-drain-seconds 3600] [--poll-seconds 10]\n" +
   "         [--heartbeat-seconds 300] [--watch-seconds 5] [--tag-seconds 60] [--watch-limit-seconds 0] [--colibri-url http://127.0.0.1:8080]\n" +
   "         [--imds-url http://169.254.169.254] [--instance-id ID]\n" +
-  "       jvb-drain await-in-service [--imds-url URL] [--watch-seconds 5] [--watch-limit-seconds 0]\n" +
+  "       jvb-drain await-in-service [--group NAME --launch-hook NAME --region REGION] [--cloud-init-wait-seconds 900]\n" +
+  "         [--imds-url URL] [--watch-seconds 5] [--watch-limit-seconds 0]\n" +
   "       jvb-drain initial-drain --region REGION [--imds-url URL] [--instance-id ID]";
 
 export function parseOptions(args: string[]): Options {
@@ -190,7 +197,10 @@ export function parseOptions(args: string[]): Options {
     if (!k.startsWith("--") || args[i + 1] === undefined) throw new Error(`bad argument "${k}"\n${USAGE}`);
     o[k.slice(2)] = args[i + 1];
   }
-  const known = ["group", "hook", "region", "colibri-url", "imds-url", "max-drain-seconds", "poll-seconds", "heartbeat-seconds", "watch-seconds", "watch-limit-seconds", "tag-seconds", "instance-id"];
+  const known = [
+    "group", "hook", "region", "colibri-url", "imds-url", "max-drain-seconds", "poll-seconds", "heartbeat-seconds", "watch-seconds", "watch-limit-seconds",
+    "tag-seconds", "instance-id", "launch-hook", "cloud-init-wait-seconds",
+  ];
   for (const k of Object.keys(o)) if (!known.includes(k)) throw new Error(`unknown option --${k}\n${USAGE}`);
   const num = (k: string, d: number, min: number): number => {
     const v = o[k] === undefined ? d : Number(o[k]);
@@ -211,10 +221,56 @@ export function parseOptions(args: string[]): Options {
     // DescribeTags once a minute per bridge stays far below EC2's Describe* request rate even for 1000 bridges.
     tagSeconds: num("tag-seconds", 60, 0.01),
     instanceId: o["instance-id"],
+    launchHook: o["launch-hook"],
+    cloudInitWaitSeconds: num("cloud-init-wait-seconds", 900, 0),
   };
 }
 
-async function watchLoop<T>(o: Options, clock: Clock, probe: () => Promise<T | undefined>, log: Log): Promise<T | undefined> {
+/** Warm-pool target states: the instance is prepared, then stopped (or kept running / hibernated) in the pool. */
+const WARMED = new Set(["Warmed:Stopped", "Warmed:Running", "Warmed:Hibernated"]);
+
+/**
+ * await-in-service: waits until the group puts the instance in service. With a launching hook (a warm pool), each
+ * transition waits for it: launched into the pool (target Warmed:*) it completes the hook once the boot is over
+ * (cloud-init done, so the stop cannot interrupt it and the first boot never re-runs), and the group stops it;
+ * started from the pool (target InService) it completes the hook at once, and the bridge starts. "No active lifecycle
+ * action" (already released, or no hook) is fine. Returns true once in service, false at the watch limit.
+ */
+export async function awaitInService(
+  o: Pick<Options, "watchSeconds" | "watchLimitSeconds">,
+  io: { target: () => Promise<string | undefined>; launchHook?: LifecycleClient; bootFinished: () => Promise<void> },
+  clock: Clock,
+  log: Log,
+): Promise<boolean> {
+  const released = new Set<string>();
+  const ok = await watchLoop(o, clock, async () => {
+    const target = await io.target();
+    if (target === undefined) return undefined;
+    if (io.launchHook && (target === "InService" || WARMED.has(target)) && !released.has(target)) {
+      if (WARMED.has(target)) await io.bootFinished();
+      try {
+        await io.launchHook.complete();
+        log("jvb-drain-launch-released", { target });
+      } catch (e) {
+        if (!/no active lifecycle action/i.test((e as Error).message)) throw e;
+      }
+      released.add(target);
+    }
+    return target === "InService" ? true : undefined;
+  }, log);
+  return ok === true;
+}
+
+/** `cloud-init status --wait`, bounded; a host without cloud-init (or a timeout) goes on. */
+function cloudInitDone(seconds: number): () => Promise<void> {
+  return async () => {
+    if (seconds <= 0) return;
+    const { spawnSync } = await import("child_process");
+    spawnSync("cloud-init", ["status", "--wait"], { stdio: "ignore", timeout: seconds * 1000 });
+  };
+}
+
+async function watchLoop<T>(o: Pick<Options, "watchSeconds" | "watchLimitSeconds">, clock: Clock, probe: () => Promise<T | undefined>, log: Log): Promise<T | undefined> {
   const started = clock.now();
   // Bounded when --watch-limit-seconds is set; otherwise it runs for the instance's life under systemd.
   while (o.watchLimitSeconds === 0 || clock.now() - started < o.watchLimitSeconds * 1000) {
@@ -272,8 +328,22 @@ async function run(argv: string[], clock: Clock, log: Log): Promise<number> {
   const imds = httpImds(o.imdsUrl);
   if (command === "await-in-service") {
     // A warm-pool instance boots, then stops: the bridge must not join breweries until the group puts it in service.
-    const ok = await watchLoop(o, clock, async () => ((await imds.get("autoscaling/target-lifecycle-state")) === "InService" ? true : undefined), log);
-    return ok ? 0 : 1;
+    let launchHook: LifecycleClient | undefined;
+    if (o.launchHook) {
+      const missing = (["group", "region"] as const).filter((k) => !o[k]);
+      if (missing.length > 0) {
+        console.error(`--launch-hook needs ${missing.map((k) => `--${k}`).join(", ")}\n${USAGE}`);
+        return 2;
+      }
+      const instanceId = o.instanceId ?? (await imds.get("instance-id").catch(() => undefined));
+      if (!instanceId) {
+        console.error("await-in-service: no instance id in the metadata; the launching hook cannot be released");
+        return 1;
+      }
+      launchHook = asgLifecycle(new AutoScalingClient({ region: o.region }), o.group, o.launchHook, instanceId);
+    }
+    const target = () => imds.get("autoscaling/target-lifecycle-state");
+    return (await awaitInService(o, { target, launchHook, bootFinished: cloudInitDone(o.cloudInitWaitSeconds) }, clock, log)) ? 0 : 1;
   }
   if (command === "initial-drain") {
     // Before JVB starts (render/jvb-boot.ts): a bridge the scaler tagged while it booted (a reserve) must come up in

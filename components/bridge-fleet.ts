@@ -182,6 +182,7 @@ export class BridgeFleet extends pulumi.ComponentResource {
     super("jitsi:index:BridgeFleet", name, {}, opts);
     const groupName = `${a.deployment}-${name}`;
     const hookName = "jvb-drain";
+    const launchHookName = "jvb-launch";
     const tags = pulumi.output(a.tags ?? {}).apply((t) => ({ ...t, "jitsi:role": "bridge", "jitsi:fleet": name }));
     const account = aws.getCallerIdentityOutput({}, { parent: this }).accountId;
 
@@ -251,6 +252,7 @@ export class BridgeFleet extends pulumi.ComponentResource {
         fleetName: name,
         groupName,
         lifecycleHookName: hookName,
+        launchHookName: a.warmPool ? launchHookName : undefined,
         maxDrainSeconds: a.maxDrainSeconds,
         heartbeatSeconds: a.heartbeatSeconds,
       };
@@ -325,7 +327,14 @@ export class BridgeFleet extends pulumi.ComponentResource {
         // minSize = maxGroupPreparedCapacity: an absolute pool size (AWS PutWarmPool), not group max − desired. No reuse
         // on scale-in: a drained bridge keeps its drain tag and state; a fresh instance refills the pool instead.
         ...(a.warmPool
-          ? { warmPool: { poolState: "Stopped", minSize: a.warmPoolSize, maxGroupPreparedCapacity: a.warmPoolSize, instanceReusePolicy: { reuseOnScaleIn: false } } }
+          ? {
+              warmPool: { poolState: "Stopped", minSize: a.warmPoolSize, maxGroupPreparedCapacity: a.warmPoolSize, instanceReusePolicy: { reuseOnScaleIn: false } },
+              // On the group from its creation, before the pool's first instances launch: without it AWS may stop an
+              // instance going into the pool before its boot is over. The bridge releases it (jvb-drain
+              // await-in-service); one that never boots is replaced. 1200 s: a boot that configures the host takes
+              // 3–8 min (jitsi-facts.md).
+              initialLifecycleHooks: [{ name: launchHookName, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", heartbeatTimeout: 1200, defaultResult: "ABANDON" }],
+            }
           : {}),
         tags: tags.apply((t) => Object.entries({ ...t, Name: groupName }).map(([key, value]) => ({ key, value, propagateAtLaunch: true }))),
       },

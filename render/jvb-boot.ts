@@ -41,6 +41,11 @@ export interface JvbBootInput {
   readonly fleetName: string;
   readonly groupName: string;
   readonly lifecycleHookName: string;
+  /**
+   * The group's launching lifecycle hook, with a warm pool only: the bridge releases it once booted into the pool (so
+   * the group stops it only then) and again when started from it.
+   */
+  readonly launchHookName?: string;
   readonly maxDrainSeconds: number;
   /** Heartbeat interval of the drain agent; below the hook's heartbeat timeout. */
   readonly heartbeatSeconds: number;
@@ -64,6 +69,7 @@ function validate(i: JvbBootInput): void {
   }
   if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.groupName)) errors.push("groupName: must be an auto scaling group name");
   if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.lifecycleHookName)) errors.push("lifecycleHookName: must be a lifecycle hook name");
+  if (i.launchHookName !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(i.launchHookName)) errors.push("launchHookName: must be a lifecycle hook name");
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(i.fleetName)) errors.push("fleetName: must be lower-case letters, digits and dashes");
   if (!(i.heartbeatSeconds > 0)) errors.push("heartbeatSeconds: must be > 0");
   if (errors.length > 0) throw new Error(`invalid bridge boot input:\n  ${errors.join("\n  ")}`);
@@ -117,8 +123,8 @@ Before=jitsi-videobridge2.service
 
 [Service]
 Type=oneshot
-# A warm-pool instance waits here, stopped or not, until the group puts it in service.
-ExecStartPre=/usr/bin/node ${AGENT_PATH} jvb-drain await-in-service
+# A warm-pool instance waits here, stopped or not, until the group puts it in service${i.launchHookName ? " (releasing the launching hook\n# once booted into the pool, and again when started from it)" : ""}.
+ExecStartPre=/usr/bin/node ${AGENT_PATH} jvb-drain await-in-service${i.launchHookName ? ` --group ${i.groupName} --launch-hook ${i.launchHookName} --region ${i.region}` : ""}
 ExecStart=/usr/local/sbin/jitsi-aws-jvb-env
 TimeoutStartSec=infinity
 

@@ -4,8 +4,8 @@ import { AddressInfo } from "net";
 import { AutoScalingClient, CompleteLifecycleActionCommand, RecordLifecycleActionHeartbeatCommand } from "@aws-sdk/client-auto-scaling";
 import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
-import { main } from "../../agents/jvb-drain";
-import { capFor, DRAIN_CUT_EVENT, DrainConfig, drainModeChange, HANDOVER_MS, initialDrainState, localParticipants, nextDrainAction } from "../../agents/jvb-drain-core";
+import { awaitInService, main } from "../../agents/jvb-drain";
+import { capFor, DRAIN_CUT_EVENT, DrainConfig, drainModeChange, HANDOVER_MS, initialDrainState, localParticipants, nextDrainAction, realClock } from "../../agents/jvb-drain-core";
 import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
 
 // Loopback block of this helper (guide: 127.0.5.0/24), OS-assigned ports.
@@ -207,6 +207,48 @@ describe("agents/jvb-drain", function () {
     const url = `http://${HOST}:${(warm.address() as AddressInfo).port}`;
     assert.equal(await main(["await-in-service", "--imds-url", url, "--watch-seconds", "0.02", "--watch-limit-seconds", "5"]), 0);
     assert.equal(warmReads, 4);
+  });
+
+  it("await-in-service with a launching hook: released once prepared in the pool (after the boot), once started from it", async () => {
+    // First boot into the warm pool (target Warmed:Stopped), then, after a stop and a start, InService.
+    const targets = ["Warmed:Stopped", "Warmed:Stopped", "InService"];
+    let reads = 0;
+    const imds = http.createServer((req, res) => {
+      if (req.method === "PUT") return void res.writeHead(200).end("t");
+      if (req.url === "/latest/meta-data/instance-id") return void res.writeHead(200).end("i-0fake00000000002");
+      if (req.url !== "/latest/meta-data/autoscaling/target-lifecycle-state") return void res.writeHead(404).end();
+      res.writeHead(200).end(targets[Math.min(reads++, targets.length - 1)]);
+    });
+    await new Promise<void>((r) => imds.listen(0, HOST, r));
+    closers.push(() => new Promise<void>((r) => imds.close(() => r())));
+    const url = `http://${HOST}:${(imds.address() as AddressInfo).port}`;
+    asg.on(CompleteLifecycleActionCommand).resolves({});
+    const args = ["await-in-service", "--group", "jitsi-us-east-1-jvb", "--launch-hook", "jvb-launch", "--region", "us-east-1", "--imds-url", url, "--watch-seconds", "0.02", "--watch-limit-seconds", "5", "--cloud-init-wait-seconds", "0"];
+    assert.equal(await main(args), 0);
+    const calls = asg.commandCalls(CompleteLifecycleActionCommand).map((c) => c.args[0].input);
+    // Once per transition, not once per read: into the pool, then into service.
+    assert.equal(calls.length, 2);
+    for (const c of calls)
+      assert.deepEqual(c, { AutoScalingGroupName: "jitsi-us-east-1-jvb", LifecycleHookName: "jvb-launch", InstanceId: "i-0fake00000000002", LifecycleActionResult: "CONTINUE" });
+
+    // The boot must be over before a prepared instance is released to be stopped.
+    const order: string[] = [];
+    const seq = ["Warmed:Stopped", "InService"];
+    let k = 0;
+    const ok = await awaitInService(
+      { watchSeconds: 0.01, watchLimitSeconds: 5 },
+      {
+        target: async () => seq[Math.min(k++, seq.length - 1)],
+        launchHook: { complete: async () => void order.push("complete"), heartbeat: async () => undefined },
+        bootFinished: async () => void order.push("boot finished"),
+      },
+      realClock,
+      () => undefined,
+    );
+    assert.equal(ok, true);
+    assert.deepEqual(order, ["boot finished", "complete", "complete"]);
+    // A launching hook without --group or --region is refused before anything runs.
+    assert.equal(await main(["await-in-service", "--launch-hook", "jvb-launch", "--imds-url", url]), 2);
   });
 
   it("initial-drain prints true only for a bridge the scaler tagged while it booted; any failure prints false (fail open)", async () => {

@@ -123,9 +123,12 @@ describe("components/bridge-fleet: prod plan", function () {
     assert.equal(us.warmPool.minSize, 4);
     assert.equal(us.warmPool.maxGroupPreparedCapacity, 4);
     assert.equal(us.warmPool.instanceReusePolicy.reuseOnScaleIn, false);
+    // A launching hook from the group's creation, released by the bridge's await-in-service (named in its user data).
+    assert.deepEqual(us.initialLifecycleHooks, [{ name: "jvb-launch", lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", heartbeatTimeout: 1200, defaultResult: "ABANDON" }]);
     assert.equal(us.mixedInstancesPolicy, undefined);
     const eu = inputs(one(await fleetResources("eu-west-1"), "aws:autoscaling/group:Group"));
     assert.equal(eu.warmPool, undefined);
+    assert.equal(eu.initialLifecycleHooks, undefined, "no launching hook to release without a warm pool");
     assert.equal(eu.mixedInstancesPolicy.instancesDistribution.spotAllocationStrategy, "price-capacity-optimized");
     assert.equal(eu.capacityRebalance, true);
   });

@@ -157,8 +157,12 @@ echo "pw-$(basename "$(dirname "$name")")"
 
   it("units: env before the bridge (waiting out the warm pool), env file on tmpfs, drain watcher and publisher on the agent", () => {
     const u = renderJvbUnits(BOOT);
-    assert.match(u[JVB_UNITS.env], /ExecStartPre=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain await-in-service/);
+    assert.match(u[JVB_UNITS.env], /ExecStartPre=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain await-in-service\n/);
     assert.match(u[JVB_UNITS.env], /RequiredBy=jitsi-videobridge2.service/);
+    // With a warm pool the wait releases the group's launching hook.
+    const warm = renderJvbUnits({ ...BOOT, launchHookName: "jvb-launch" });
+    assert.match(warm[JVB_UNITS.env], /ExecStartPre=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain await-in-service --group jitsi-prod-eu-central-1-bridges --launch-hook jvb-launch --region eu-central-1\n/);
+    assert.throws(() => renderJvbUnits({ ...BOOT, launchHookName: "bad name" }), /launchHookName: must be a lifecycle hook name/);
     assert.match(u[JVB_UNITS.bridgeDropIn], new RegExp(`EnvironmentFile=${JVB_ENV_FILE.replace(/\//g, "\\/")}`));
     assert.match(u[JVB_UNITS.bridgeDropIn], /Requires=jitsi-aws-jvb-env.service/);
     assert.match(
