@@ -49,8 +49,13 @@ export interface JibriPoolArgs {
   readonly idleTarget?: number;
   /** Most recorders in the group. @default 20 */
   readonly max?: number;
-  /** Keep stopped, pre-installed recorders in a warm pool (faster replacement, EBS cost only). @default false */
+  /**
+   * Keep `warmPoolSize` stopped, set-up recorders in a warm pool: a launch records after about a minute instead of a
+   * boot, install and reboot. Cost: their volumes, and each refill's boot. @default true
+   */
   readonly warmPool?: boolean;
+  /** Prepared recorders in the warm pool (an absolute size: `minSize` = `maxGroupPreparedCapacity`). @default 10 */
+  readonly warmPoolSize?: number;
   /** Launch-to-idle seconds the replenisher plans for. @default 180 with warmPool, else 600 */
   readonly leadTimeSeconds?: number;
   /** Regexes of allowed RTMP URLs; empty = no live streaming. @default [] */
@@ -83,6 +88,7 @@ export function resolveJibriPoolArgs(args: JibriPoolArgs) {
     idleTarget: args.idleTarget ?? D.idleTarget,
     max: args.max ?? D.max,
     warmPool,
+    warmPoolSize: args.warmPoolSize ?? D.warmPoolSize,
     leadTimeSeconds: args.leadTimeSeconds ?? (warmPool ? D.leadTimeSeconds.warmPool : D.leadTimeSeconds.cold),
     rtmpAllowList: args.rtmpAllowList ?? [],
     usageTimeoutMinutes: args.usageTimeoutMinutes ?? D.usageTimeoutMinutes,
@@ -95,6 +101,7 @@ export function resolveJibriPoolArgs(args: JibriPoolArgs) {
   if (r.shards.length === 0) errors.push({ propertyPath: "shards", reason: "must list at least one shard" });
   if (!/^[a-z][a-z0-9-]{0,19}$/.test(r.poolName)) errors.push({ propertyPath: "poolName", reason: "must be 1-20 lower-case letters, digits and dashes" });
   if (!Number.isInteger(r.max) || r.max < 1 || r.max > 500) errors.push({ propertyPath: "max", reason: `must be an integer from 1 to 500, got ${r.max}` });
+  if (!Number.isInteger(r.warmPoolSize) || r.warmPoolSize < 1 || r.warmPoolSize > 100) errors.push({ propertyPath: "warmPoolSize", reason: `must be an integer from 1 to 100, got ${r.warmPoolSize}` });
   if (!Number.isInteger(r.idleTarget) || r.idleTarget < 0 || r.idleTarget > r.max) errors.push({ propertyPath: "idleTarget", reason: `must be an integer from 0 to max (${r.max}), got ${r.idleTarget}` });
   if (r.expireDays <= r.transitionToIaDays) errors.push({ propertyPath: "expireDays", reason: `must be greater than transitionToIaDays (${r.transitionToIaDays})` });
   // S3 refuses a Standard-IA transition earlier than 30 days.
@@ -254,7 +261,11 @@ export class JibriPool extends pulumi.ComponentResource {
           // Held (heartbeats) while a recording or an upload runs; CONTINUE if the agent is gone.
           { name: hooks.terminating, lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeout: 3600, defaultResult: "CONTINUE" },
         ],
-        warmPool: a.warmPool ? { poolState: "Stopped", minSize: a.idleTarget, instanceReusePolicy: { reuseOnScaleIn: false } } : undefined,
+        // An absolute pool (minSize = maxGroupPreparedCapacity), not AWS's max − desired: a stopped 40 GiB volume for
+        // every recorder the group could ever run.
+        warmPool: a.warmPool
+          ? { poolState: "Stopped", minSize: a.warmPoolSize, maxGroupPreparedCapacity: a.warmPoolSize, instanceReusePolicy: { reuseOnScaleIn: false } }
+          : undefined,
         // A refresh never replaces a protected (busy/uploading) recorder before it is done.
         instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90, scaleInProtectedInstances: "Wait", skipMatching: true } },
         // Rebalancing across AZs would terminate recorders the replenisher did not choose (the terminating hook

@@ -56,6 +56,8 @@ export interface SimConfig {
   readonly recorderRestartS: number;
   /** Recorder boot to idle (facts: 1–3 min baked, plus Jibri start; assumption 180 s). */
   readonly recorderBootS: number;
+  /** Warm-pool recorder start to idle (facts: ~30 s warm start; assumption: +30 s for Jibri to start and join the brewery). */
+  readonly recorderWarmStartS: number;
   /** Host load average at stress 1.0 on a 4-vCPU bridge (assumption: CPU stress threshold 0.9 × 4 vCPUs = 3.6), for the template's JVB_load_1. */
   readonly loadAverageAtStress1: number;
 }
@@ -81,6 +83,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   uploadPerRecordedS: 0.015,
   recorderRestartS: 60,
   recorderBootS: 180,
+  recorderWarmStartS: 60,
   loadAverageAtStress1: 3.6,
 };
 
@@ -93,16 +96,28 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
  */
 export const SIM_SIZING = { maxBridges: 1000, maxInstances: 1000 } as const;
 
-/** The shipped policies as the simulator runs them: the overrides on the defaults, with SIM_SIZING's maxima unless named. */
-export function simPolicies(bridge: Partial<BridgePolicy> = {}, recorder: Partial<ReplenishTarget> = {}): { bridgePolicy: BridgePolicy; replenishTarget: ReplenishTarget } {
+/**
+ * The shipped policies as the simulator runs them: the overrides on the defaults, with SIM_SIZING's maxima unless
+ * named, and the recorder pool's warm pool with the lead time the stack gives the replenisher for it (JibriPool's
+ * default: the warm-pool lead with one, else the decision's own default, which matches the simulated cold boot).
+ */
+export function simPolicies(
+  bridge: Partial<BridgePolicy> = {},
+  recorder: Partial<ReplenishTarget> = {},
+  jibriWarmPool: number = SIM_JIBRI_WARM_POOL,
+): { bridgePolicy: BridgePolicy; replenishTarget: ReplenishTarget; jibriWarmPool: number } {
+  const leadTimeSeconds = jibriWarmPool > 0 ? DEFAULTS.jibri.leadTimeSeconds.warmPool : undefined;
   return {
     bridgePolicy: resolveBridgePolicy({ maxBridges: SIM_SIZING.maxBridges, ...bridge }),
-    replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, ...recorder }),
+    replenishTarget: resolveReplenishTarget({ maxInstances: SIM_SIZING.maxInstances, leadTimeSeconds, ...recorder }),
+    jibriWarmPool,
   };
 }
 
 /** The shipped stack's bridge warm pool (config default `bridges.warmPoolSize`); `--warm-pool 0` replays a Spot group. */
 export const SIM_WARM_POOL: number = DEFAULTS.bridges.warmPoolSize;
+/** The shipped stack's recorder warm pool (config default `jibri.warmPoolSize`); `--jibri-warm-pool 0` replays none. */
+export const SIM_JIBRI_WARM_POOL: number = DEFAULTS.jibri.warmPool ? DEFAULTS.jibri.warmPoolSize : 0;
 
 /** Upload time of a recording of the given length. */
 export function uploadSeconds(cfg: SimConfig, recordedS: number): number {

@@ -8,7 +8,7 @@ import { billedSeconds } from "./billing";
 import {
   BridgeRunner, defaultRunner, jitsiAutoscalerRunner, jitsiAwsTemplateRunner, staticPeakRunner,
 } from "./bridge-policies";
-import { SIM_WARM_POOL, SimConfig, uploadSeconds } from "./config";
+import { SIM_JIBRI_WARM_POOL, SIM_WARM_POOL, SimConfig, uploadSeconds } from "./config";
 import { FaultSpec, faultSchedule } from "./faults";
 import { Fleet } from "./fleet";
 import { EventQueue } from "./heap";
@@ -40,6 +40,12 @@ export interface SimOptions {
    * @default SIM_WARM_POOL
    */
   readonly warmPool?: number;
+  /**
+   * Prepared recorders in the shipped stack's Jibri warm pool (JibriPool `warmPoolSize`; 0 = none). The shipped
+   * replenisher then plans with the stack's warm-pool lead time (JibriPool's default) unless the target names one.
+   * @default SIM_JIBRI_WARM_POOL
+   */
+  readonly jibriWarmPool?: number;
   /** Called with the share done (0..1) as regions finish. */
   readonly onProgress?: (done: number) => void;
 }
@@ -257,7 +263,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   const rr = recorderRunner(name, w, opts);
   fleet.startWith(br.initial, br.warmPool ? opts.warmPool ?? SIM_WARM_POOL : 0);
   fleet.startRedistribution();
-  pool.startWith(rr.initial);
+  pool.startWith(rr.initial, rr.warmPool ? opts.jibriWarmPool ?? SIM_JIBRI_WARM_POOL : 0);
   for (const o of schedule.azLosses) fleet.azOutage(o.az, o.fromS, Math.min(o.toS, endS));
   let ei = 0;
   let ri = 0;
@@ -292,7 +298,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   pool.finish(endS);
   return {
     bridgeSeconds: fleet.bridges.reduce((s, b) => s + billedSeconds(b.launchS, b.endS ?? endS), 0) + fleet.warmPrepSeconds,
-    recorderSeconds: pool.recorders.reduce((s, r) => s + billedSeconds(r.launchS, r.endS ?? endS), 0),
+    recorderSeconds: pool.recorders.reduce((s, r) => s + billedSeconds(r.launchS, r.endS ?? endS), 0) + pool.warmPrepSeconds,
     overloadedS: fleet.overloadedEndpointSeconds,
     overloadedByDay: [...fleet.overloadedByDay],
     endpointS: fleet.bridgeEndpointSeconds,

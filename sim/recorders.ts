@@ -14,6 +14,7 @@
 import {
   decideJibriPool, PoolSnapshot, RecorderInstance, RecorderPhase, ReplenishTarget, startHistorySeconds,
 } from "../functions/jibri-replenisher/decide";
+import { billedSeconds } from "./billing";
 import { SimConfig, uploadSeconds } from "./config";
 import { EventQueue } from "./heap";
 import { upperBound } from "./sorted";
@@ -42,6 +43,14 @@ export class RecorderPool {
   /** Idle recorders per minute (NaN = not yet published). */
   readonly idleSeries: Float64Array;
   private nextId = 0;
+  /**
+   * The group's warm pool (JibriPool `warmPool`): stopped recorders, set up (their boot and reboot done), each with the
+   * moment its preparation ends. A launch takes a prepared one; a fresh instance refills the pool (billed boot).
+   */
+  private readonly warm: { id: string; preparedS: number }[] = [];
+  private warmPoolSize = 0;
+  /** Seconds billed while warm-pool recorders boot before they stop (the pool's fill and every refill). */
+  warmPrepSeconds = 0;
 
   constructor(readonly region: string, readonly cfg: SimConfig, readonly queue: EventQueue, readonly endS: number) {
     this.idleSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(NaN);
@@ -56,9 +65,18 @@ export class RecorderPool {
     return this.recorders.filter((r) => r.phase !== "gone");
   }
 
-  startWith(n: number): void {
+  /** `n` idle recorders at t = 0 and a warm pool of `warmPool` prepared ones (their boots billed). */
+  startWith(n: number, warmPool = 0): void {
     this.desired = n;
     for (let i = 0; i < n; i++) this.launch(0, true);
+    this.warmPoolSize = warmPool;
+    for (let i = 0; i < warmPool; i++) this.prepareWarm(0, 0);
+  }
+
+  private prepareWarm(nowS: number, preparedS: number): void {
+    if (this.warm.length >= this.warmPoolSize) return;
+    this.warm.push({ id: `${this.region}-jw${this.nextId++}`, preparedS });
+    this.warmPrepSeconds += billedSeconds(nowS, nowS + this.cfg.recorderBootS);
   }
 
   setDesired(n: number, nowS: number): void {
@@ -99,10 +117,18 @@ export class RecorderPool {
   private launch(nowS: number, readyNow = false): void {
     const r: SimRecorder = { id: `${this.region}-j${this.nextId++}`, launchS: nowS, phase: readyNow ? "idle" : "booting", phaseSince: nowS, protectedFromScaleIn: false };
     this.recorders.push(r);
-    if (!readyNow)
-      this.queue.push(nowS + this.cfg.recorderBootS, () => {
-        if (r.phase === "booting") this.enter(r, "idle", nowS + this.cfg.recorderBootS);
-      });
+    if (readyNow) return;
+    // A prepared warm-pool recorder starts and Jibri comes up; otherwise a cold boot. The pool refills at once.
+    const w = this.warm.findIndex((x) => x.preparedS <= nowS);
+    let readyS = nowS + this.cfg.recorderBootS;
+    if (w >= 0) {
+      this.warm.splice(w, 1);
+      this.prepareWarm(nowS, nowS + this.cfg.recorderBootS);
+      readyS = nowS + this.cfg.recorderWarmStartS;
+    }
+    this.queue.push(readyS, () => {
+      if (r.phase === "booting") this.enter(r, "idle", readyS);
+    });
   }
 
   private enter(r: SimRecorder, phase: Phase, nowS: number): void {
@@ -152,6 +178,10 @@ export class RecorderPool {
     const recorders: RecorderInstance[] = this.live().map((r) => ({
       id: r.id, phase: phaseOf(r.phase), launchedAt: r.launchS, phaseSince: r.phaseSince, protectedFromScaleIn: r.protectedFromScaleIn,
     }));
+    // DescribeWarmPool as the handler maps it: a prepared recorder is "warm"; one still booting to stop
+    // (Warmed:Pending) is "leaving", not capacity.
+    for (const w of this.warm)
+      recorders.push({ id: w.id, phase: w.preparedS <= nowS ? "warm" : "leaving", launchedAt: w.preparedS - this.cfg.recorderBootS, phaseSince: w.preparedS - this.cfg.recorderBootS, protectedFromScaleIn: false });
     let i = this.starts.length;
     while (i > 0 && this.starts[i - 1] > nowS - historyS) i--;
     // Meetings as the shards publish them: per minute, visible a metric delay after the minute ends.
@@ -169,6 +199,8 @@ export class RecorderPool {
 export interface RecorderRunner {
   readonly name: string;
   readonly initial: number;
+  /** Runs on the shipped stack's group, with its warm pool (SimOptions.jibriWarmPool); the baselines' have none. */
+  readonly warmPool?: boolean;
   tick(pool: RecorderPool, nowS: number): void;
 }
 
@@ -176,6 +208,7 @@ export function defaultRecorderRunner(target: ReplenishTarget): RecorderRunner {
   return {
     name: "default",
     initial: target.idleTarget,
+    warmPool: true,
     tick(pool, nowS) {
       const d = decideJibriPool(pool.snapshot(target.maxInstances, nowS, startHistorySeconds(target) + target.leadTimeSeconds), target, nowS);
       for (const a of d.actions) {

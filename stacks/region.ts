@@ -218,6 +218,7 @@ export class Region extends pulumi.ComponentResource {
         idleTarget: region.jibri.idleTarget,
         max: region.jibri.max,
         warmPool: region.jibri.warmPool,
+        warmPoolSize: region.jibri.warmPoolSize,
         leadTimeSeconds: region.jibri.leadTimeSeconds,
         rtmpAllowList: region.jibri.rtmpAllowList,
         usageTimeoutMinutes: region.jibri.usageTimeoutMinutes,

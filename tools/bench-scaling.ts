@@ -99,21 +99,24 @@ export interface BenchOptions {
   readonly limit?: number;
   /** The shipped stack's bridge warm pool (SimOptions.warmPool). */
   readonly warmPool?: number;
+  /** The shipped stack's Jibri warm pool (SimOptions.jibriWarmPool). */
+  readonly jibriWarmPool?: number;
 }
 
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
-  const { bridgePolicy, replenishTarget } = simPolicies(opts.bridge, opts.recorder);
+  const { bridgePolicy, replenishTarget, jibriWarmPool } = simPolicies(opts.bridge, opts.recorder, opts.jibriWarmPool);
   const traces = set.traces().slice(0, opts.limit ?? Infinity);
   const rows: SetSummary["rows"][number][] = [];
   let moved = 0;
   let conferences = 0;
   for (const t of traces) {
     const confs = t.load();
-    const r = simulate(confs, { cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults: NO_FAULTS, policies: ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template"], warmPool: opts.warmPool });
+    const r = simulate(confs, { cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults: NO_FAULTS, policies: ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template"], warmPool: opts.warmPool, jibriWarmPool });
     const d = r.policies[0];
     moved += d.movedConferences;
     conferences += confs.length;
-    rows.push({ args: [...t.args, ...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)])].join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
+    const pools = [...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]), ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)])];
+    rows.push({ args: [...t.args, ...pools].join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
   }
   const within = (kind?: TargetProblem["kind"]): number => rows.filter((r) => !r.problems.some((p) => kind === undefined || p.kind === kind)).length;
   const ratios = rows.map((r) => r.oracleRatio);
@@ -135,13 +138,14 @@ const USAGE = `usage: npm run bench:scaling -- [--set ${BENCH_SETS.map((s) => s.
   --bridge K=V,...      override the shipped bridge policy (as npm run simulate)
   --recorder K=V,...    override the shipped recorder target
   --warm-pool N         the shipped stack's bridge warm pool (as npm run simulate; 0 = none)
+  --jibri-warm-pool N   the shipped stack's Jibri warm pool (as npm run simulate; 0 = none)
   --limit N             only the first N traces of each set
   --rows                print every trace: its npm run simulate arguments and the targets it misses
   --json                print one JSON object`;
 
 export function main(argv: readonly string[]): number {
   let sets = [...BENCH_SETS];
-  const opts: { bridge?: object; recorder?: object; limit?: number; warmPool?: number } = {};
+  const opts: { bridge?: object; recorder?: object; limit?: number; warmPool?: number; jibriWarmPool?: number } = {};
   let rowsWanted = false;
   let json = false;
   try {
@@ -162,7 +166,8 @@ export function main(argv: readonly string[]): number {
         }
       } else if (flag === "--bridge") opts.bridge = numbers(flag, value(), resolveBridgePolicy());
       else if (flag === "--recorder") opts.recorder = numbers(flag, value(), resolveReplenishTarget());
-      else if (flag === "--warm-pool") opts.warmPool = warmPoolSize(value());
+      else if (flag === "--warm-pool") opts.warmPool = warmPoolSize(flag, value());
+      else if (flag === "--jibri-warm-pool") opts.jibriWarmPool = warmPoolSize(flag, value());
       else if (flag === "--limit") {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a whole number >= 1, got "${argv[i]}"`);

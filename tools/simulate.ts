@@ -8,7 +8,7 @@ import * as path from "path";
 import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { renderChart } from "../sim/chart";
-import { DEFAULT_SIM_CONFIG, SIM_WARM_POOL, simPolicies } from "../sim/config";
+import { DEFAULT_SIM_CONFIG, SIM_JIBRI_WARM_POOL, SIM_WARM_POOL, simPolicies } from "../sim/config";
 import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
 import { FLASH_SNAP_SHARE, generateTrace, resampleTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
@@ -29,6 +29,8 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
   --recorder K=V,...    override the shipped recorder target (functions/jibri-replenisher/decide.ts fields)
   --warm-pool N         prepared instances in the shipped stack's bridge warm pool (default ${SIM_WARM_POOL}, as
                         bridges.warmPoolSize; 0 = none, as a Spot group: launches boot cold)
+  --jibri-warm-pool N   prepared recorders in the shipped stack's Jibri warm pool (default ${SIM_JIBRI_WARM_POOL}, as
+                        jibri.warmPoolSize; 0 = none: launches boot cold)
   --json                print one JSON object instead of the table
   --chart FILE.svg      write load vs capacity per policy as SVG`;
 
@@ -44,6 +46,7 @@ interface Args {
   bridge: Partial<BridgePolicy>;
   recorder: Partial<ReplenishTarget>;
   warmPool?: number;
+  jibriWarmPool?: number;
   json: boolean;
   chart?: string;
 }
@@ -69,10 +72,10 @@ export function numbers<T extends object>(flag: string, spec: string, defaults: 
   return out as Partial<T>;
 }
 
-/** `--warm-pool N`: the bridge warm pool's size, 0 (none) to 100 as the stack config allows. */
-export function warmPoolSize(v: string): number {
+/** `--warm-pool N` / `--jibri-warm-pool N`: a warm pool's size, 0 (none) to 100 as the stack config allows. */
+export function warmPoolSize(flag: string, v: string): number {
   const n = Number(v);
-  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`--warm-pool must be a whole number from 0 (no warm pool) to 100, got "${v}"`);
+  if (v.trim() === "" || !Number.isInteger(n) || n < 0 || n > 100) throw new UsageError(`${flag} must be a whole number from 0 (no warm pool) to 100, got "${v}"`);
   return n;
 }
 
@@ -95,7 +98,8 @@ export function parseArgs(argv: readonly string[]): Args {
       case "--chart": a.chart = value(); break;
       case "--bridge": a.bridge = numbers(flag, value(), resolveBridgePolicy()); break;
       case "--recorder": a.recorder = numbers(flag, value(), resolveReplenishTarget()); break;
-      case "--warm-pool": a.warmPool = warmPoolSize(value()); break;
+      case "--warm-pool": a.warmPool = warmPoolSize(flag, value()); break;
+      case "--jibri-warm-pool": a.jibriWarmPool = warmPoolSize(flag, value()); break;
       case "--policy": {
         const v = value();
         const names = v === "all" ? [...POLICY_NAMES] : v.split(",");
@@ -176,13 +180,14 @@ export async function main(argv: readonly string[]): Promise<number> {
   let confs: Conference[];
   let bridgePolicy: BridgePolicy;
   let replenishTarget: ReplenishTarget;
+  let jibriWarmPool: number;
   let faults;
   try {
     args = parseArgs(argv);
     confs = args.trace ? readTrace(args.trace) : generateFromSpec(args.generate!);
     if (confs.length === 0) throw new UsageError("the trace has no conferences");
     if (args.resample) confs = resampleFromSpec(confs, args.resample);
-    ({ bridgePolicy, replenishTarget } = simPolicies(args.bridge, args.recorder));
+    ({ bridgePolicy, replenishTarget, jibriWarmPool } = simPolicies(args.bridge, args.recorder, args.jibriWarmPool));
     faults = parseFaults(args.faults);
   } catch (e) {
     const msg = (e as Error).message;
@@ -192,7 +197,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.writeTrace) fs.writeFileSync(args.writeTrace, formatTrace(confs));
   const started = Date.now();
   const result = simulate(confs, {
-    cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool,
+    cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool, jibriWarmPool,
     onProgress: progressBar(process.stderr.isTTY === true),
   });
   const seconds = (Date.now() - started) / 1000;

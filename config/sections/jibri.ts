@@ -12,6 +12,7 @@ export const jibriSchema = z
     idleTarget: intRange(1, 100).default(D.idleTarget),
     max: intRange(1, 500).default(D.max),
     warmPool: bool().default(D.warmPool),
+    warmPoolSize: intRange(1, 100).default(D.warmPoolSize),
     rootVolumeGiB: intRange(20, 1000).default(D.rootVolumeGiB),
     /** Sessions are stopped after this many minutes (Jibri usage-timeout); 0 = no limit. */
     usageTimeoutMinutes: intRange(0, 1440).default(D.usageTimeoutMinutes),

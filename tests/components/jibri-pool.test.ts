@@ -68,7 +68,7 @@ describe("components/jibri-pool in the prod plan", function () {
     execFileSync(ci, ["schema", "--config-file", file], { stdio: "pipe" });
   });
 
-  it("group: 0..max with the idle target as its first desired capacity, both lifecycle hooks, no warm pool by default", () => {
+  it("group: 0..max with the idle target as its first desired capacity, both lifecycle hooks, a warm pool of 10 by default", () => {
     const g = inputs(of("aws:autoscaling/group:Group", `${POOL}-asg`));
     const max = plan.config.regions.find((r) => r.name === "us-east-1")!.jibri.max;
     assert.deepStrictEqual([g.name, g.minSize, g.maxSize, g.desiredCapacity], ["prod-us-east-1-jibri", 0, max, 3]);
@@ -77,7 +77,8 @@ describe("components/jibri-pool in the prod plan", function () {
       "autoscaling:EC2_INSTANCE_LAUNCHING": ["prod-us-east-1-jibri-launching", 1800, "ABANDON"],
       "autoscaling:EC2_INSTANCE_TERMINATING": ["prod-us-east-1-jibri-terminating", 3600, "CONTINUE"],
     });
-    assert.equal(g.warmPool, undefined);
+    // An absolute pool of 10 prepared recorders (minSize = maxGroupPreparedCapacity), not max − desired.
+    assert.deepStrictEqual([g.warmPool.poolState, g.warmPool.minSize, g.warmPool.maxGroupPreparedCapacity, g.warmPool.instanceReusePolicy.reuseOnScaleIn], ["Stopped", 10, 10, false]);
     assert.equal(g.instanceRefresh.preferences.scaleInProtectedInstances, "Wait");
     assert.deepStrictEqual(g.suspendedProcesses, ["AZRebalance"], "only the replenisher picks which recorder goes");
   });
@@ -119,7 +120,8 @@ describe("components/jibri-pool in the prod plan", function () {
     assert.equal(fn.environment.variables.JIBRI_GROUP, "prod-us-east-1-jibri");
     const target = JSON.parse(fn.environment.variables.JIBRI_TARGET);
     const max = plan.config.regions.find((r) => r.name === "us-east-1")!.jibri.max;
-    assert.deepStrictEqual([target.idleTarget, target.maxInstances, target.leadTimeSeconds], [3, max, 600]);
+    // The warm pool's lead (a prepared recorder records after about a minute), not a cold boot's 600 s.
+    assert.deepStrictEqual([target.idleTarget, target.maxInstances, target.leadTimeSeconds], [3, max, 180]);
     assert.ok(fn.code["[archive]"].bytes < 100 * 1024, `archive ${fn.code["[archive]"].bytes} bytes`);
     const st = statements(of("aws:iam/rolePolicy:RolePolicy", `${POOL}-replenisher-policy`));
     const scale = st.find((s) => s.Sid === "ScaleOwnGroup");
@@ -162,17 +164,17 @@ describe("components/jibri-pool in the prod plan", function () {
 
 describe("components/jibri-pool variant: warm pool, streaming, replication", function () {
   this.timeout(120_000);
-  it("adds the warm pool, a shorter lead time, the RTMP allow list and a replication rule with its own role", async () => {
+  it("sizes the warm pool, with its shorter lead time, the RTMP allow list and a replication rule with its own role", async () => {
     const dir = tempProject("var", {
       deployment: "var",
       domain: "meet.example.com",
-      regions: [{ name: "eu-west-1", vpcCidr: "10.20.0.0/16", jibri: { warmPool: true, idleTarget: 2, max: 8, rtmpAllowList: ["^rtmps://live\\.example\\.com/.*"] } }],
+      regions: [{ name: "eu-west-1", vpcCidr: "10.20.0.0/16", jibri: { warmPoolSize: 4, idleTarget: 2, max: 8, rtmpAllowList: ["^rtmps://live\\.example\\.com/.*"] } }],
       recordings: { replicationDestinationBucketArn: "arn:aws:s3:::var-recordings-replica" },
     });
     const plan = await runPlan({ stack: "var", root: dir });
     const r = (type: string, name: string) => inputs(plan.resources.find((x) => x.type === type && x.name === name)!);
     const g = r("aws:autoscaling/group:Group", "eu-west-1-jibri-asg");
-    assert.deepStrictEqual([g.warmPool.poolState, g.warmPool.minSize], ["Stopped", 2]);
+    assert.deepStrictEqual([g.warmPool.poolState, g.warmPool.minSize, g.warmPool.maxGroupPreparedCapacity], ["Stopped", 4, 4]);
     assert.equal(JSON.parse(r("aws:lambda/function:Function", "eu-west-1-jibri-replenisher-fn").environment.variables.JIBRI_TARGET).leadTimeSeconds, 180);
     const rep = r("aws:s3/bucketReplicationConfig:BucketReplicationConfig", "eu-west-1-jibri-recordings-replication");
     assert.deepStrictEqual([rep.rules[0].filter.prefix, rep.rules[0].destination.bucket], ["recordings/", "arn:aws:s3:::var-recordings-replica"]);
@@ -187,8 +189,8 @@ describe("components/jibri-pool arguments and the Lambda closure", () => {
   const base = { deployment: "d", region: "us-east-1", domain: "meet.example.com", shards: [{ id: "s", region: "us-east-1", hostname: "h", secretParameters: { focus: "/a", jvb: "/b", jibri: "/c", recorder: "/d" } }], vpcId: "vpc-1", subnetIds: ["subnet-1"], agent: { bucket: "b", key: "k", objectArn: "arn:aws:s3:::b/k" } };
   it("resolves defaults in one place", () => {
     const a = resolveJibriPoolArgs(base);
-    assert.deepStrictEqual([a.poolName, a.idleTarget, a.max, a.warmPool, a.leadTimeSeconds, a.usageTimeoutMinutes, a.resolution], ["jibri", 3, 20, false, 600, 240, "1280x720"]);
-    assert.equal(resolveJibriPoolArgs({ ...base, warmPool: true }).leadTimeSeconds, 180);
+    assert.deepStrictEqual([a.poolName, a.idleTarget, a.max, a.warmPool, a.warmPoolSize, a.leadTimeSeconds, a.usageTimeoutMinutes, a.resolution], ["jibri", 3, 20, true, 10, 180, 240, "1280x720"]);
+    assert.equal(resolveJibriPoolArgs({ ...base, warmPool: false }).leadTimeSeconds, 600, "a cold boot installs and reboots");
   });
   it("reports every bad field together", () => {
     assert.throws(

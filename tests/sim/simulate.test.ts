@@ -387,6 +387,7 @@ describe("simulate CLI", () => {
       [["--trace", file, "--resample", "speed=2"], /--resample: unknown key "speed" \(allowed: seed, volume, jitter\)/],
       [["--trace", file, "--write-trace", "x.csv"], /--write-trace needs --generate or --resample/],
       [["--trace", file, "--warm-pool", "-1"], /--warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "-1"/],
+      [["--trace", file, "--jibri-warm-pool", "x"], /--jibri-warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "x"/],
     ];
     for (const [args, re] of cases) {
       const { code, err } = await cli(args);
@@ -398,11 +399,12 @@ describe("simulate CLI", () => {
 
 describe("simulate: the recorder pool foresees recordings from meetings created (Jicofo's conferences created)", function () {
   this.timeout(30_000);
-  it("an evening's first crowd: recordings start minutes into new meetings, and the pool is ready for them", () => {
-    // 19:00 on a quiet-afternoon evening trace: 13 recordings start within 4 minutes, 10 recorders were idle.
+  it("an evening's first crowd: recordings start minutes into new meetings, and a pool that boots cold is ready for them", () => {
+    // 19:00 on a quiet-afternoon evening trace: 13 recordings start within 4 minutes, 10 recorders were idle. Without a
+    // warm pool a launch takes a whole boot, so the crowd must be foreseen.
     const confs = generateTrace({ seed: 4500, days: 1, regions: ["us-east-1"], conferencesPerDay: 4000, shape: "evening", recordShare: 0.15 });
     const run = (meetingStartWeight: number) =>
-      row(simulate(confs, { ...opts(["default"]), ...simPolicies({}, { meetingStartWeight }) }), "default");
+      row(simulate(confs, { ...opts(["default"]), ...simPolicies({}, { meetingStartWeight }, 0) }), "default");
     const blind = run(0);
     const shipped = run(REPLENISH_DEFAULTS.meetingStartWeight);
     assert.ok(blind.failedRecordingStarts > 0, "without the meeting signal some recording finds no idle recorder");
