@@ -27,6 +27,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { spawnSync } from "child_process";
 import { CloudWatchClient } from "@aws-sdk/client-cloudwatch";
 import { BRIDGE_METRICS } from "../metrics/catalog";
 import { publishMetricData, toMetricData } from "./metrics-batch";
@@ -265,7 +266,6 @@ export async function awaitInService(
 function cloudInitDone(seconds: number): () => Promise<void> {
   return async () => {
     if (seconds <= 0) return;
-    const { spawnSync } = await import("child_process");
     spawnSync("cloud-init", ["status", "--wait"], { stdio: "ignore", timeout: seconds * 1000 });
   };
 }

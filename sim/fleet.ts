@@ -5,11 +5,11 @@
  * {@link Fleet} methods, i.e. through what a Lambda or an ASG alarm could do.
  */
 import { BridgeSample } from "../functions/bridge-scaler/decide";
-import { billedSeconds } from "./billing";
 import { SimConfig } from "./config";
 import { FaultSchedule, FaultSpec, instanceFaultTimes } from "./faults";
 import { EventQueue } from "./heap";
 import { correctedStress, newBridge, placeEndpoint, removeEndpoints, selectBridge, SimBridge } from "./jicofo";
+import { WarmPool } from "./warm-pool";
 
 /** How a draining bridge gets terminated. */
 export interface DrainMode {
@@ -69,14 +69,8 @@ export class Fleet {
   /** When Jicofo's load redistribution last moved endpoints away from each bridge. */
   private readonly redistributedAt = new Map<SimBridge, number>();
   private readonly reclaiming = new Set<SimBridge>();
-  /**
-   * The ASG's warm pool (BridgeFleet `warmPool`): stopped, already booted instances, each with its AZ and the moment
-   * its preparation ends (a refill boots, then stops). Empty for groups without one.
-   */
-  private readonly warmPool: { az: number; preparedS: number; id: string }[] = [];
-  private warmPoolSize = 0;
-  /** Seconds billed while warm-pool instances boot before they stop (the pool's fill and every refill). */
-  warmPrepSeconds = 0;
+  /** The ASG's warm pool (BridgeFleet `warmPool`), spread over the AZs; empty for groups without one. */
+  private warmPool = new WarmPool(0, 0, () => "");
 
   constructor(
     readonly region: string,
@@ -312,7 +306,9 @@ export class Fleet {
     for (let i = 0; i < this.cfg.azCount; i++) if (!this.azDown.has(i) && (az < 0 || perAz[i] < perAz[az])) az = i;
     if (az < 0) az = 0;
     let readyS = readyNow ? nowS : nowS + this.cfg.bootS;
-    const warm = readyNow ? undefined : this.takeWarm(az, nowS);
+    // A prepared pool instance in a healthy AZ, this one if it has one (assumption: the ASG prefers the pool to a cold
+    // launch); it serves after a warm start.
+    const warm = readyNow ? undefined : this.warmPool.take(nowS, (w) => !this.azDown.has(w.az), az);
     if (warm) {
       az = warm.az;
       readyS = nowS + this.cfg.warmStartS;
@@ -331,38 +327,24 @@ export class Fleet {
   startWith(n: number, warmPool = 0): void {
     this.desired = n;
     for (let i = 0; i < n; i++) this.launch(0, true);
-    this.warmPoolSize = warmPool;
-    for (let i = 0; i < warmPool; i++) this.prepareWarm(0, 0);
+    // A pool instance goes to the healthy AZ with the fewest pool instances.
+    this.warmPool = new WarmPool(warmPool, this.cfg.bootS, () => `${this.region}-w${this.nextId++}`, (pool) => {
+      const perAz = new Array(this.cfg.azCount).fill(0);
+      for (const w of pool) perAz[w.az]++;
+      let best = -1;
+      for (let i = 0; i < this.cfg.azCount; i++) if (!this.azDown.has(i) && (best < 0 || perAz[i] < perAz[best])) best = i;
+      return Math.max(0, best);
+    });
   }
 
   /** Warm-pool instances as DescribeWarmPool lists them: prepared (stopped) or still booting to stop. */
   warmInstances(nowS: number): { id: string; prepared: boolean; launchS: number }[] {
-    return this.warmPool.map((w) => ({ id: w.id, prepared: w.preparedS <= nowS, launchS: w.preparedS - this.cfg.bootS }));
+    return this.warmPool.list(nowS);
   }
 
-  /**
-   * A scale-out draws a prepared warm instance, in the launch's AZ if there is one there, else in another healthy AZ
-   * (assumption: the ASG prefers the pool to a cold launch). The pool refills at once: a new instance boots (billed)
-   * and stops (`minSize` = `maxGroupPreparedCapacity`, AWS's absolute pool size; no reuse on scale-in).
-   */
-  private takeWarm(az: number, nowS: number): { az: number } | undefined {
-    const usable = this.warmPool.filter((w) => w.preparedS <= nowS && !this.azDown.has(w.az));
-    const w = usable.find((x) => x.az === az) ?? usable[0];
-    if (!w) return undefined;
-    this.warmPool.splice(this.warmPool.indexOf(w), 1);
-    this.prepareWarm(nowS, nowS + this.cfg.bootS);
-    return w;
-  }
-
-  /** Launches one instance into the warm pool, in the healthy AZ with the fewest warm ones; it is prepared at `preparedS`. */
-  private prepareWarm(nowS: number, preparedS: number): void {
-    if (this.warmPool.length >= this.warmPoolSize) return;
-    const perAz = new Array(this.cfg.azCount).fill(0);
-    for (const w of this.warmPool) perAz[w.az]++;
-    let az = -1;
-    for (let i = 0; i < this.cfg.azCount; i++) if (!this.azDown.has(i) && (az < 0 || perAz[i] < perAz[az])) az = i;
-    this.warmPool.push({ az: Math.max(0, az), preparedS, id: `${this.region}-w${this.nextId++}` });
-    this.warmPrepSeconds += billedSeconds(nowS, nowS + this.cfg.bootS);
+  /** Seconds billed while warm-pool instances boot before they stop (the pool's fill and every refill). */
+  get warmPrepSeconds(): number {
+    return this.warmPool.prepSeconds;
   }
 
   private ready(b: SimBridge, nowS: number): void {

@@ -14,10 +14,10 @@
 import {
   decideJibriPool, PoolSnapshot, RecorderInstance, RecorderPhase, ReplenishTarget, startHistorySeconds,
 } from "../functions/jibri-replenisher/decide";
-import { billedSeconds } from "./billing";
 import { SimConfig, uploadSeconds } from "./config";
 import { EventQueue } from "./heap";
 import { upperBound } from "./sorted";
+import { WarmPool } from "./warm-pool";
 import { Recording } from "./workload";
 
 type Phase = "booting" | "idle" | "busy" | "uploading" | "restarting" | "gone";
@@ -43,14 +43,8 @@ export class RecorderPool {
   /** Idle recorders per minute (NaN = not yet published). */
   readonly idleSeries: Float64Array;
   private nextId = 0;
-  /**
-   * The group's warm pool (JibriPool `warmPool`): stopped recorders, set up (their boot and reboot done), each with the
-   * moment its preparation ends. A launch takes a prepared one; a fresh instance refills the pool (billed boot).
-   */
-  private readonly warm: { id: string; preparedS: number }[] = [];
-  private warmPoolSize = 0;
-  /** Seconds billed while warm-pool recorders boot before they stop (the pool's fill and every refill). */
-  warmPrepSeconds = 0;
+  /** The group's warm pool (JibriPool `warmPool`): stopped recorders, set up (boot and reboot done). */
+  private warmPool = new WarmPool(0, 0, () => "");
 
   constructor(readonly region: string, readonly cfg: SimConfig, readonly queue: EventQueue, readonly endS: number) {
     this.idleSeries = new Float64Array(Math.ceil(endS / 60) + 2).fill(NaN);
@@ -69,14 +63,12 @@ export class RecorderPool {
   startWith(n: number, warmPool = 0): void {
     this.desired = n;
     for (let i = 0; i < n; i++) this.launch(0, true);
-    this.warmPoolSize = warmPool;
-    for (let i = 0; i < warmPool; i++) this.prepareWarm(0, 0);
+    this.warmPool = new WarmPool(warmPool, this.cfg.recorderBootS, () => `${this.region}-jw${this.nextId++}`);
   }
 
-  private prepareWarm(nowS: number, preparedS: number): void {
-    if (this.warm.length >= this.warmPoolSize) return;
-    this.warm.push({ id: `${this.region}-jw${this.nextId++}`, preparedS });
-    this.warmPrepSeconds += billedSeconds(nowS, nowS + this.cfg.recorderBootS);
+  /** Seconds billed while warm-pool recorders boot before they stop (the pool's fill and every refill). */
+  get warmPrepSeconds(): number {
+    return this.warmPool.prepSeconds;
   }
 
   setDesired(n: number, nowS: number): void {
@@ -118,14 +110,8 @@ export class RecorderPool {
     const r: SimRecorder = { id: `${this.region}-j${this.nextId++}`, launchS: nowS, phase: readyNow ? "idle" : "booting", phaseSince: nowS, protectedFromScaleIn: false };
     this.recorders.push(r);
     if (readyNow) return;
-    // A prepared warm-pool recorder starts and Jibri comes up; otherwise a cold boot. The pool refills at once.
-    const w = this.warm.findIndex((x) => x.preparedS <= nowS);
-    let readyS = nowS + this.cfg.recorderBootS;
-    if (w >= 0) {
-      this.warm.splice(w, 1);
-      this.prepareWarm(nowS, nowS + this.cfg.recorderBootS);
-      readyS = nowS + this.cfg.recorderWarmStartS;
-    }
+    // A prepared warm-pool recorder starts and Jibri comes up; otherwise a cold boot.
+    const readyS = nowS + (this.warmPool.take(nowS) ? this.cfg.recorderWarmStartS : this.cfg.recorderBootS);
     this.queue.push(readyS, () => {
       if (r.phase === "booting") this.enter(r, "idle", readyS);
     });
@@ -180,8 +166,8 @@ export class RecorderPool {
     }));
     // DescribeWarmPool as the handler maps it: a prepared recorder is "warm"; one still booting to stop
     // (Warmed:Pending) is "leaving", not capacity.
-    for (const w of this.warm)
-      recorders.push({ id: w.id, phase: w.preparedS <= nowS ? "warm" : "leaving", launchedAt: w.preparedS - this.cfg.recorderBootS, phaseSince: w.preparedS - this.cfg.recorderBootS, protectedFromScaleIn: false });
+    for (const w of this.warmPool.list(nowS))
+      recorders.push({ id: w.id, phase: w.prepared ? "warm" : "leaving", launchedAt: w.launchS, phaseSince: w.launchS, protectedFromScaleIn: false });
     let i = this.starts.length;
     while (i > 0 && this.starts[i - 1] > nowS - historyS) i--;
     // Meetings as the shards publish them: per minute, visible a metric delay after the minute ends.
