@@ -14,7 +14,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULTS } from "../config/defaults";
+import { DEFAULTS, defaultBridgeWarmPool } from "../config/defaults";
 import { breweries, ShardEndpoint, XMPP_USERS, xmppDomains } from "../config/naming";
 import { PORTS } from "../config/ports";
 import { BridgePolicy, BridgePolicyError, gracefulShutdownMinParticipants, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
@@ -103,7 +103,7 @@ export function resolveBridgeFleetArgs(args: BridgeFleetArgs) {
     instanceType: args.instanceType ?? D.instanceType,
     minBridges: args.minBridges ?? D.min,
     maxBridges: args.maxBridges ?? D.max,
-    warmPool: args.warmPool ?? !(args.spot ?? D.spot),
+    warmPool: args.warmPool ?? defaultBridgeWarmPool(args.spot ?? D.spot),
     warmPoolSize: args.warmPoolSize ?? D.warmPoolSize,
     spot: args.spot ?? D.spot,
     onDemandBaseCapacity: args.onDemandBaseCapacity ?? 0,

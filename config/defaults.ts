@@ -103,3 +103,8 @@ export const DEFAULTS = {
     autoStart: true,
   },
 } as const;
+
+/** Whether a bridge group keeps a warm pool when the config does not say: yes, unless it runs on Spot (AWS allows not both). */
+export function defaultBridgeWarmPool(spot: boolean): boolean {
+  return !spot;
+}

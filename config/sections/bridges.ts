@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEFAULTS } from "../defaults";
+import { DEFAULTS, defaultBridgeWarmPool } from "../defaults";
 import { BridgePolicyError, DEFAULT_BRIDGE_POLICY, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { bool, instanceType, intRange } from "../fields";
 
@@ -56,5 +56,5 @@ export const bridgesSchema = z
         input: b.warmPool,
       });
   })
-  .transform((b) => ({ ...b, warmPool: b.warmPool ?? !b.spot }));
+  .transform((b) => ({ ...b, warmPool: b.warmPool ?? defaultBridgeWarmPool(b.spot) }));
 export type BridgesConfig = z.output<typeof bridgesSchema>;
