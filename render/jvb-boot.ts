@@ -67,9 +67,11 @@ function validate(i: JvbBootInput): void {
     if (!/^\/[A-Za-z0-9_./-]+$/.test(s.passwordParameter)) errors.push(`shards[${s.id}].passwordParameter: must be an SSM parameter path`);
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(s.parameterRegion)) errors.push(`shards[${s.id}].parameterRegion: must be an AWS region name`);
   }
-  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.groupName)) errors.push("groupName: must be an auto scaling group name");
-  if (!/^[A-Za-z0-9_.-]{1,255}$/.test(i.lifecycleHookName)) errors.push("lifecycleHookName: must be a lifecycle hook name");
-  if (i.launchHookName !== undefined && !/^[A-Za-z0-9_.-]{1,255}$/.test(i.launchHookName)) errors.push("launchHookName: must be a lifecycle hook name");
+  // Auto Scaling group and lifecycle hook names: 1–255 characters, none a shell or systemd line would split on.
+  const asgName = (v: string): boolean => /^[A-Za-z0-9_.-]{1,255}$/.test(v);
+  if (!asgName(i.groupName)) errors.push("groupName: must be an auto scaling group name");
+  if (!asgName(i.lifecycleHookName)) errors.push("lifecycleHookName: must be a lifecycle hook name");
+  if (i.launchHookName !== undefined && !asgName(i.launchHookName)) errors.push("launchHookName: must be a lifecycle hook name");
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(i.fleetName)) errors.push("fleetName: must be lower-case letters, digits and dashes");
   if (!(i.heartbeatSeconds > 0)) errors.push("heartbeatSeconds: must be > 0");
   if (errors.length > 0) throw new Error(`invalid bridge boot input:\n  ${errors.join("\n  ")}`);

@@ -106,6 +106,8 @@ export interface BenchOptions {
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
   const { bridgePolicy, replenishTarget, jibriWarmPool } = simPolicies(opts.bridge, opts.recorder, opts.jibriWarmPool);
   const traces = set.traces().slice(0, opts.limit ?? Infinity);
+  // A row names the pools it was measured with, so it replays as printed.
+  const pools = [...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]), ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)])];
   const rows: SetSummary["rows"][number][] = [];
   let moved = 0;
   let conferences = 0;
@@ -115,7 +117,6 @@ export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
     const d = r.policies[0];
     moved += d.movedConferences;
     conferences += confs.length;
-    const pools = [...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]), ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)])];
     rows.push({ args: [...t.args, ...pools].join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
   }
   const within = (kind?: TargetProblem["kind"]): number => rows.filter((r) => !r.problems.some((p) => kind === undefined || p.kind === kind)).length;
@@ -145,7 +146,7 @@ const USAGE = `usage: npm run bench:scaling -- [--set ${BENCH_SETS.map((s) => s.
 
 export function main(argv: readonly string[]): number {
   let sets = [...BENCH_SETS];
-  const opts: { bridge?: object; recorder?: object; limit?: number; warmPool?: number; jibriWarmPool?: number } = {};
+  const opts: { -readonly [K in keyof BenchOptions]: BenchOptions[K] } = {};
   let rowsWanted = false;
   let json = false;
   try {
