@@ -56,7 +56,7 @@ export interface PoolSnapshot {
   readonly recentStarts: readonly number[];
   /**
    * Meetings created in the region (Jicofo's `total_conferences_created`, SHARD_METRICS.conferencesCreated summed over
-   * its shards): their times (seconds), reaching back {@link ReplenishTarget.recordShareWindowSeconds}, and the end of
+   * its shards): their times (seconds), reaching back {@link startHistorySeconds}, and the end of
    * the newest minute published (`throughS`; CloudWatch is a minute or two behind). Absent when unknown.
    */
   readonly meetingStarts?: { readonly times: readonly number[]; readonly throughS: number };
@@ -108,6 +108,13 @@ export interface ReplenishTarget {
   readonly maxIdle: number;
   /** An idle recorder is trimmed only after being idle this long (avoids launch/terminate churn). */
   readonly scaleInIdleSeconds: number;
+  /**
+   * Idle recorders are trimmed only down to the largest buffer wanted over this long (seconds), the buffer of each
+   * earlier minute worked out again from the same start history: the wanted buffer dips between runs when a burst
+   * leaves a look-back window, and a pool trimmed in such a dip meets the next burst short. 0 = trim to the buffer
+   * wanted now.
+   */
+  readonly trimHoldSeconds: number;
   /** Most recorders shut down per decision ("shut one down" = 1). */
   readonly maxTerminationsPerRun: number;
   /** A recorder still `booting` this long after its phaseSince is replaced (its boot failed). */
@@ -147,6 +154,10 @@ export const REPLENISH_DEFAULTS: ReplenishTarget = {
   maxIdle: 60,
   // jitsi-autoscaler scales a Jibri group down only after 20 one-minute periods of surplus; 10 min here.
   scaleInIdleSeconds: 600,
+  // Sim, 91 recorder traces (docs/jibri-pool.md): 0 kept 2 failed starts on 1 trace (and 1 on a 2000-meeting office
+  // day: 3 recordings in 15 s took the 3 idle left after a dip-time trim, the 4th came 6 s before the relaunch was
+  // idle); 300 none, for recorder-hours 0.49 → 0.50 × static; 600 none at 0.51.
+  trimHoldSeconds: 300,
   maxTerminationsPerRun: 1,
   bootTimeoutSeconds: 1200,
   unhealthyGraceSeconds: 180,
@@ -184,6 +195,8 @@ export function resolveReplenishTarget(partial: Partial<ReplenishTarget> = {}): 
   num("recordShareWindowSeconds", 600);
   int("maxIdle", 0);
   num("scaleInIdleSeconds", 0);
+  num("trimHoldSeconds", 0);
+  if (t.trimHoldSeconds > 3600) problems.push(`trimHoldSeconds must be at most 3600, got ${t.trimHoldSeconds}`);
   int("maxTerminationsPerRun", 0);
   num("bootTimeoutSeconds", 60);
   num("unhealthyGraceSeconds", 0);
@@ -252,7 +265,31 @@ export function idleBufferFor(startRatePerSecond: number, target: ReplenishTarge
  *   between 1 and seasonalGrowthCap).
  */
 export function startRate(recentStarts: readonly number[], now: number, target: ReplenishTarget): number {
-  const count = (from: number, to: number): number => recentStarts.filter((t) => t > from && t <= to && t <= now).length;
+  return rateOf(counter(recentStarts), now, target);
+}
+
+/** How many of a set of times fall in (from, to]. */
+type Count = (from: number, to: number) => number;
+
+/** The times sorted once and counted by binary search (a run counts the same history many times). */
+function counter(times: readonly number[]): Count {
+  const sorted = [...times].sort((a, b) => a - b);
+  const upTo = (x: number): number => {
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  return (from, to) => (to > from ? upTo(to) - upTo(from) : 0);
+}
+
+/** {@link startRate} over counted starts, none after `now` counted. */
+function rateOf(starts: Count, now: number, target: ReplenishTarget): number {
+  const count = (from: number, to: number): number => starts(from, Math.min(to, now));
   const longRate = count(now - target.demandWindowSeconds, now) / target.demandWindowSeconds;
   const shortWindow = Math.min(target.leadTimeSeconds, target.demandWindowSeconds);
   const shortRate = count(now - shortWindow, now) / shortWindow;
@@ -276,17 +313,56 @@ export const MIN_MEETINGS_FOR_SHARE = 20;
  */
 export function meetingStartRate(pool: Pick<PoolSnapshot, "recentStarts" | "meetingStarts">, target: ReplenishTarget): number {
   const m = pool.meetingStarts;
-  if (!m || target.meetingStartWeight <= 0) return 0;
-  const count = (ts: readonly number[], from: number): number => ts.filter((t) => t > from && t <= m.throughS).length;
-  const meetings = count(m.times, m.throughS - target.recordShareWindowSeconds);
-  if (meetings < MIN_MEETINGS_FOR_SHARE) return 0;
-  const share = count(pool.recentStarts, m.throughS - target.recordShareWindowSeconds) / meetings;
-  return (target.meetingStartWeight * share * count(m.times, m.throughS - target.leadTimeSeconds)) / target.leadTimeSeconds;
+  return m ? meetingRateOf(counter(pool.recentStarts), counter(m.times), m.throughS, target) : 0;
 }
 
-/** How far back `recentStarts` must reach for {@link startRate} and {@link meetingStartRate}. */
+/** {@link meetingStartRate} over counted starts and meetings, both counted up to `throughS`. */
+function meetingRateOf(starts: Count, meetingTimes: Count, throughS: number, target: ReplenishTarget): number {
+  if (target.meetingStartWeight <= 0) return 0;
+  const meetings = meetingTimes(throughS - target.recordShareWindowSeconds, throughS);
+  if (meetings < MIN_MEETINGS_FOR_SHARE) return 0;
+  const share = starts(throughS - target.recordShareWindowSeconds, throughS) / meetings;
+  return (target.meetingStartWeight * share * meetingTimes(throughS - target.leadTimeSeconds, throughS)) / target.leadTimeSeconds;
+}
+
+/**
+ * How far back `recentStarts` and `meetingStarts` must reach for {@link startRate} and {@link meetingStartRate}, now
+ * and at each minute of the last {@link ReplenishTarget.trimHoldSeconds} ({@link trimFloor}).
+ */
 export function startHistorySeconds(target: ReplenishTarget): number {
-  return Math.max(target.demandWindowSeconds, target.recordShareWindowSeconds, ...target.seasonalPeriodsSeconds.map((p) => p + target.demandWindowSeconds));
+  return target.trimHoldSeconds + Math.max(target.demandWindowSeconds, target.recordShareWindowSeconds, ...target.seasonalPeriodsSeconds.map((p) => p + target.demandWindowSeconds));
+}
+
+/** The history of one run, counted once for every minute it is looked at. */
+interface History {
+  readonly starts: Count;
+  readonly meetings?: { readonly count: Count; readonly throughS: number };
+}
+
+function historyOf(pool: Pick<PoolSnapshot, "recentStarts" | "meetingStarts">): History {
+  const m = pool.meetingStarts;
+  return { starts: counter(pool.recentStarts), meetings: m && { count: counter(m.times), throughS: m.throughS } };
+}
+
+/** The start rate the buffer was sized for `backS` seconds ago, from what the snapshot held then (starts up to it, meetings published then). */
+function rateBefore(h: History, target: ReplenishTarget, now: number, backS: number): number {
+  const m = h.meetings;
+  return Math.max(rateOf(h.starts, now - backS, target), m ? meetingRateOf(h.starts, m.count, m.throughS - backS, target) : 0);
+}
+
+/**
+ * Idle recorders the trim keeps: the largest buffer wanted now or at any whole minute of the last
+ * {@link ReplenishTarget.trimHoldSeconds} (hysteresis, as the bridges' scale-in waits for a stable low). The search
+ * stops once `enough` is reached (the idle count: nothing is trimmed then anyway).
+ */
+export function trimFloor(pool: Pick<PoolSnapshot, "recentStarts" | "meetingStarts">, target: ReplenishTarget, now: number, enough = Infinity): number {
+  return holdFloor(historyOf(pool), target, now, enough);
+}
+
+function holdFloor(h: History, target: ReplenishTarget, now: number, enough: number): number {
+  let keep = idleBufferFor(rateBefore(h, target, now, 0), target);
+  for (let back = 60; back <= target.trimHoldSeconds && keep < enough; back += 60) keep = Math.max(keep, idleBufferFor(rateBefore(h, target, now, back), target));
+  return keep;
 }
 
 /**
@@ -296,7 +372,8 @@ export function startHistorySeconds(target: ReplenishTarget): number {
  * - idle + coming is raised to the wanted buffer in one step, capped by maxInstances and pool.maxSize;
  * - busy, uploading and protected recorders are never terminated;
  * - at most maxTerminationsPerRun idle recorders are trimmed, longest-idle first (then oldest launch), only
- *   after scaleInIdleSeconds idle, and only while more than the wanted buffer are idle;
+ *   after scaleInIdleSeconds idle, and only while more are idle than the largest buffer wanted over the last
+ *   trimHoldSeconds;
  * - no scale-out and no trim in the same decision; desired never below pool.minSize;
  * - failed recorders (stuck booting, unhealthy) holding no data are terminated with a decrement, then the
  *   buffer is topped up as usual.
@@ -350,7 +427,8 @@ export function decideJibriPool(pool: PoolSnapshot, target: ReplenishTarget, now
   const coming = booting.filter((r) => !failedIds.has(r.id)).length + notYetListed;
   // (an instance the ASG replaces shows up in notYetListed: desiredNow still counts it)
 
-  const rate = Math.max(startRate(pool.recentStarts, now, target), meetingStartRate(pool, target));
+  const history = historyOf(pool);
+  const rate = rateBefore(history, target, now, 0);
   const wantIdle = idleBufferFor(rate, target);
   const available = idle.length + coming;
   const ceiling = Math.min(target.maxInstances, pool.maxSize);
@@ -368,14 +446,19 @@ export function decideJibriPool(pool: PoolSnapshot, target: ReplenishTarget, now
   } else if (idle.length > wantIdle) {
     // "More than N idle": only recorders idle NOW are surplus. Booting ones are not counted against the buffer
     // here; if demand stays low they become idle and are trimmed then.
-    trim(idle.length - wantIdle, `idle ${idle.length} > wanted ${wantIdle}`);
+    // The hold's look back only when a recorder could go (the search is the costly part of a run).
+    const keep = trimmable().length > 0 ? holdFloor(history, target, now, idle.length) : idle.length;
+    if (idle.length > keep) trim(idle.length - keep, `idle ${idle.length} > wanted ${keep} (the most of the last ${target.trimHoldSeconds} s)`);
+  }
+
+  function trimmable(): RecorderInstance[] {
+    return idle.filter((r) => !r.protectedFromScaleIn && now - r.phaseSince >= target.scaleInIdleSeconds);
   }
 
   function trim(surplus: number, why: string): void {
     const floorRoom = Math.max(0, desiredNow - pool.minSize);
     const n = Math.min(surplus, target.maxTerminationsPerRun, floorRoom);
-    const victims = idle
-      .filter((r) => !r.protectedFromScaleIn && now - r.phaseSince >= target.scaleInIdleSeconds)
+    const victims = trimmable()
       .sort((a, b) => a.phaseSince - b.phaseSince || a.launchedAt - b.launchedAt || a.id.localeCompare(b.id))
       .slice(0, n);
     for (const r of victims)

@@ -213,7 +213,7 @@ function spreadPerMinute(r: { Timestamps?: Date[]; Values?: number[] } | undefin
 
 /**
  * Meetings created in the region (SHARD_METRICS.conferencesCreated per minute, Sum over [Region]) over the last
- * recordShareWindowSeconds, each count spread as that many meetings at the minute's middle; `throughS` is the end of
+ * startHistorySeconds (the share window and the trim hold), each count spread as that many meetings at the minute's middle; `throughS` is the end of
  * the newest minute published. Undefined when the shards publish none (e.g. a Jicofo without the counter): the
  * buffer then follows the recording starts alone.
  */
@@ -221,7 +221,7 @@ export async function metricMeetingStarts(c: Clients, env: ReplenisherEnv, nowS:
   const m = SHARD_METRICS.conferencesCreated;
   const res = await c.cloudwatch.send(
     new GetMetricDataCommand({
-      StartTime: new Date((nowS - env.target.recordShareWindowSeconds - 300) * 1000),
+      StartTime: new Date((nowS - startHistorySeconds(env.target) - 300) * 1000),
       EndTime: new Date(nowS * 1000),
       MetricDataQueries: [
         { Id: "meetings", MetricStat: { Metric: { Namespace: m.namespace, MetricName: m.name, Dimensions: [{ Name: DIM.Region, Value: env.region }] }, Period: 60, Stat: "Sum" } },

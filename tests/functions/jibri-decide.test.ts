@@ -18,7 +18,9 @@ import {
   ReplenishTargetError,
   meetingStartRate,
   MIN_MEETINGS_FOR_SHARE,
+  startHistorySeconds,
   startRate,
+  trimFloor,
 } from "../../functions/jibri-replenisher/decide";
 
 const NOW = 100_000;
@@ -258,6 +260,25 @@ describe("jibri-replenisher idle buffer follows the start rate", () => {
     // Meetings after the newest published minute are not counted (they are not in CloudWatch yet).
     assert.strictEqual(meetingStartRate({ ...snap, meetingStarts: { times: [...older, ...crowd.map((x) => x + 400)], throughS: through } }, m), 0);
     assert.throws(() => resolveReplenishTarget({ meetingStartWeight: -1, recordShareWindowSeconds: 10 }), /meetingStartWeight must be a number >= 0, got -1; recordShareWindowSeconds must be a number >= 600, got 10/);
+  });
+  it("a trim waits until the buffer wanted has stayed low for trimHoldSeconds (no trim in a dip before the next burst)", () => {
+    // 4 starts 310–330 s ago: a minute ago they were in the last lead time (λ = 4 → 8 wanted); now only in the demand
+    // window (λ = 4/900 × 300 → 4 wanted). 5 recorders idle for an hour.
+    const burst = Array.from({ length: 4 }, (_, i) => NOW - 330 + i * 5);
+    const idle5 = pool(idleN(5), { recentStarts: burst });
+    const held = resolveReplenishTarget({ ...t, trimHoldSeconds: 300 });
+    const d = decideJibriPool(idle5, held, NOW);
+    assert.deepStrictEqual([d.summary.wantIdle, trimFloor(idle5, held, NOW), d.actions], [4, 8, []]);
+    // Without the hold the pool trims to the 4 wanted now.
+    const none = decideJibriPool(idle5, resolveReplenishTarget({ ...t, trimHoldSeconds: 0 }), NOW);
+    assert.deepStrictEqual(none.actions.map((a) => a.kind), ["terminate"]);
+    // Once every minute of the hold wanted 4, the surplus goes (one per run).
+    const later = decideJibriPool(idle5, held, NOW + 300);
+    assert.deepStrictEqual([trimFloor(idle5, held, NOW + 300), later.actions.map((a) => a.kind)], [4, ["terminate"]]);
+    // The hold reads its minutes from the same history: it is part of how far back the handler reads.
+    assert.strictEqual(startHistorySeconds(held) - startHistorySeconds(resolveReplenishTarget({ ...t, trimHoldSeconds: 0 })), 300);
+    assert.throws(() => resolveReplenishTarget({ trimHoldSeconds: -1 }), /trimHoldSeconds must be a number >= 0, got -1/);
+    assert.throws(() => resolveReplenishTarget({ trimHoldSeconds: 7200 }), /trimHoldSeconds must be at most 3600, got 7200/);
   });
   it("a burst of starts raises desired within the same decision", () => {
     const starts = Array.from({ length: 10 }, (_, i) => NOW - 60 + i * 5);

@@ -107,10 +107,11 @@ describe("simulate: the recorder warm pool (--jibri-warm-pool)", () => {
     assert.equal(simPolicies({}, { leadTimeSeconds: 400 }, 3).replenishTarget.leadTimeSeconds, 400, "a named lead wins");
   });
 
-  it("a night-time cluster of recordings: a cold pool misses one, a warm pool of 3 serves them all", function () {
+  it("a cluster of recordings in a trace's first minutes: a cold pool misses two, a warm pool of 3 serves them all", function () {
     this.timeout(20_000);
-    // 03:40 on a flash trace of 5000 meetings: 4 recordings within 4 minutes against 3 idle recorders.
-    const confs = generateTrace({ seed: 5500, days: 1, regions: ["us-east-1"], conferencesPerDay: 5000, shape: "flash", recordShare: 0.15 });
+    // A round-the-clock trace of 4000 meetings: 5 recordings 4–7 minutes in, 3 of them within 15 s, against the 3
+    // idle recorders the pool starts with; a cold launch (300 s lead) is idle too late for two of them.
+    const confs = generateTrace({ seed: 4517, days: 1, regions: ["us-east-1"], conferencesPerDay: 4000, shape: "flat", recordShare: 0.33 });
     const run = (jibriWarmPool: number) =>
       simulate(confs, { cfg: DEFAULT_SIM_CONFIG, ...simPolicies({}, {}, jibriWarmPool), faults: NO_FAULTS, policies: ["default", "static-peak"] }).policies;
     const [cold] = run(0);
