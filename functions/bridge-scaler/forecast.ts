@@ -79,7 +79,7 @@ export function previousDaysForecast(state: BridgeFleetState, last: number, floo
 export interface Forecast {
   /**
    * Latest total plus the larger of its current growth (over `trendMinutes`, projected over the lead) and the
-   * seasonal rise; or the previous days' upcoming peak if higher.
+   * seasonal rise; or the latest total plus `profileWeight` × the previous days' rise to their upcoming peak, if higher.
    */
   readonly expected: number;
   /** Latest total plus the biggest rise within such a lead seen in the last `riseMemoryS` (a surge that may repeat). */
@@ -109,7 +109,9 @@ export function forecastParticipants(state: BridgeFleetState, policy: BridgePoli
   // right after every crowd (DEFAULT_BRIDGE_POLICY.trendMinutes says what was measured).
   const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * Math.min(leadS / 60, k) : 0;
   const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress, horizon === "serving" ? "max" : "recent");
-  const history = policy.profileWeight * previousDaysForecast(state, Math.max(last, 0), policy.participantsPerBridge * policy.targetStress);
+  // The previous days' rise counts at profileWeight (BridgePolicy.profileWeight says why not fully).
+  const learnedPeak = previousDaysForecast(state, Math.max(last, 0), policy.participantsPerBridge * policy.targetStress);
+  const history = state.previousDaysUpcomingPeak.length > 0 ? last + policy.profileWeight * (learnedPeak - last) : 0;
   // Headroom only while someone is on a bridge, so an idle fleet can still go to zero at night (minBridges 0); it grows
   // with √load up to its cap (BridgePolicy.headroomScale). With previous days in CloudWatch their rise at this time of
   // day is already in `history`: the cap is then only for surprises beyond it (headroomWithHistoryParticipants).

@@ -14,11 +14,12 @@ const NOW = 1_000_000;
 /**
  * The numbers the cases compute with, pinned so the arithmetic in their comments holds whatever the defaults are tuned
  * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, scale-in at 0.7, a fixed 80-participant headroom (40 with
- * history), up to 10 participants consolidated. The defaults' own headroom rule and the cold target have their own cases.
+ * history), up to 10 participants consolidated, the previous days' rise expected in full. The defaults' own headroom rule,
+ * history weight and cold target have their own cases.
  */
 const P = resolveBridgePolicy({
   minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, scaleInStress: 0.7, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
-  consolidateMaxParticipants: 10,
+  consolidateMaxParticipants: 10, profileWeight: 1,
 });
 /** Without the headroom, so a case shows one rule alone. */
 const P0 = resolveBridgePolicy({ ...P, headroomParticipants: 0 });
@@ -281,6 +282,17 @@ describe("decideBridgeCapacity: forecasting", () => {
     // Without the levels (an older handler), the peak is taken as it was: 400 -> 5 bridges.
     const { previousDaysLevel: _drop, ...legacy } = busy;
     assert.equal(decideBridgeCapacity(legacy, P0, NOW).desiredCapacity, 5);
+  });
+
+  it("previous days: their rise counts at profileWeight (the default expects half of it)", () => {
+    // Yesterday went 200 -> 400 in the coming window (ratio 2); today runs at 100, so in full the forecast is 200.
+    const s = state([bridge("a", 40), bridge("b", 60)], flat(100), { previousDaysUpcomingPeak: [400], previousDaysLevel: [200] });
+    const at = (w: number): number => forecastParticipants(s, resolveBridgePolicy({ ...P0, profileWeight: w }), 300)!.expected;
+    assert.deepEqual([at(1), at(0.5), at(0)], [200, 150, 100]);
+    assert.equal(DEFAULT_BRIDGE_POLICY.profileWeight, 0.5);
+    // A day that went down counts at the same weight, but the latest total is the floor of every forecast.
+    const down = state([bridge("a", 40), bridge("b", 60)], flat(100), { previousDaysUpcomingPeak: [100], previousDaysLevel: [200] });
+    assert.equal(forecastParticipants(down, resolveBridgePolicy({ ...P0, profileWeight: 0.5, headroomWithHistoryParticipants: 0 }), 300)!.expected, 100);
   });
 
   it("previous days: a night-time level near zero is floored at one bridge, so a morning ramp is not blown up", () => {
