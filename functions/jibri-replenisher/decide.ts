@@ -56,7 +56,7 @@ export interface PoolSnapshot {
   readonly recentStarts: readonly number[];
   /**
    * Meetings created in the region (Jicofo's `total_conferences_created`, SHARD_METRICS.conferencesCreated summed over
-   * its shards): their times (seconds), reaching back {@link startHistorySeconds}, and the end of
+   * its shards): their times (seconds), reaching back {@link meetingHistorySeconds}, and the end of
    * the newest minute published (`throughS`; CloudWatch is a minute or two behind). Absent when unknown.
    */
   readonly meetingStarts?: { readonly times: readonly number[]; readonly throughS: number };
@@ -331,6 +331,11 @@ function meetingRateOf(starts: Count, meetingTimes: Count, throughS: number, tar
  */
 export function startHistorySeconds(target: ReplenishTarget): number {
   return target.trimHoldSeconds + Math.max(target.demandWindowSeconds, target.recordShareWindowSeconds, ...target.seasonalPeriodsSeconds.map((p) => p + target.demandWindowSeconds));
+}
+
+/** How far back `meetingStarts` must reach: the share window, at each minute of the trim hold. */
+export function meetingHistorySeconds(target: ReplenishTarget): number {
+  return target.trimHoldSeconds + target.recordShareWindowSeconds;
 }
 
 /** The history of one run, counted once for every minute it is looked at. */

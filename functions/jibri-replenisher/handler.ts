@@ -16,7 +16,7 @@ import {
 import { CloudWatchClient, GetMetricDataCommand, type MetricDatum, PutMetricDataCommand } from "@aws-sdk/client-cloudwatch";
 import { DescribeInstancesCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { DIM, JIBRI_METRICS, NAMESPACE, SHARD_METRICS } from "../../metrics/catalog";
-import { decideJibriPool, PoolAction, PoolDecision, PoolSnapshot, RecorderInstance, RecorderPhase, resolveReplenishTarget, ReplenishTarget, startHistorySeconds } from "./decide";
+import { decideJibriPool, meetingHistorySeconds, PoolAction, PoolDecision, PoolSnapshot, RecorderInstance, RecorderPhase, resolveReplenishTarget, ReplenishTarget, startHistorySeconds } from "./decide";
 import { isRecorderPhase, JIBRI_TAGS, parseStatusMessage, StatusMessage } from "./protocol";
 
 /** Settings the function reads from its environment (plain values; no secret). */
@@ -213,15 +213,15 @@ function spreadPerMinute(r: { Timestamps?: Date[]; Values?: number[] } | undefin
 
 /**
  * Meetings created in the region (SHARD_METRICS.conferencesCreated per minute, Sum over [Region]) over the last
- * startHistorySeconds (the share window and the trim hold), each count spread as that many meetings at the minute's middle; `throughS` is the end of
- * the newest minute published. Undefined when the shards publish none (e.g. a Jicofo without the counter): the
+ * meetingHistorySeconds (the share window and the trim hold), each count spread as that many meetings at the minute's
+ * middle; `throughS` is the end of the newest minute published. Undefined when the shards publish none (e.g. a Jicofo without the counter): the
  * buffer then follows the recording starts alone.
  */
 export async function metricMeetingStarts(c: Clients, env: ReplenisherEnv, nowS: number): Promise<PoolSnapshot["meetingStarts"]> {
   const m = SHARD_METRICS.conferencesCreated;
   const res = await c.cloudwatch.send(
     new GetMetricDataCommand({
-      StartTime: new Date((nowS - startHistorySeconds(env.target) - 300) * 1000),
+      StartTime: new Date((nowS - meetingHistorySeconds(env.target) - 300) * 1000),
       EndTime: new Date(nowS * 1000),
       MetricDataQueries: [
         { Id: "meetings", MetricStat: { Metric: { Namespace: m.namespace, MetricName: m.name, Dimensions: [{ Name: DIM.Region, Value: env.region }] }, Period: 60, Stat: "Sum" } },

@@ -16,6 +16,7 @@ import {
   resolveReplenishTarget,
   ReplenishTarget,
   ReplenishTargetError,
+  meetingHistorySeconds,
   meetingStartRate,
   MIN_MEETINGS_FOR_SHARE,
   startHistorySeconds,
@@ -276,7 +277,9 @@ describe("jibri-replenisher idle buffer follows the start rate", () => {
     const later = decideJibriPool(idle5, held, NOW + 300);
     assert.deepStrictEqual([trimFloor(idle5, held, NOW + 300), later.actions.map((a) => a.kind)], [4, ["terminate"]]);
     // The hold reads its minutes from the same history: it is part of how far back the handler reads.
-    assert.strictEqual(startHistorySeconds(held) - startHistorySeconds(resolveReplenishTarget({ ...t, trimHoldSeconds: 0 })), 300);
+    const unheld = resolveReplenishTarget({ ...t, trimHoldSeconds: 0 });
+    assert.strictEqual(startHistorySeconds(held) - startHistorySeconds(unheld), 300);
+    assert.strictEqual(meetingHistorySeconds(held) - meetingHistorySeconds(unheld), 300);
     assert.throws(() => resolveReplenishTarget({ trimHoldSeconds: -1 }), /trimHoldSeconds must be a number >= 0, got -1/);
     assert.throws(() => resolveReplenishTarget({ trimHoldSeconds: 7200 }), /trimHoldSeconds must be at most 3600, got 7200/);
   });

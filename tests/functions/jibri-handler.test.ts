@@ -147,6 +147,8 @@ describe("jibri-replenisher handler (mocked AWS SDK)", () => {
     const q = cw.commandCalls(GetMetricDataCommand).map((x) => x.args[0].input).find((i) => i.MetricDataQueries?.[0].Id === "meetings")!;
     assert.deepStrictEqual(q.MetricDataQueries?.[0].MetricStat?.Metric, { Namespace: "JitsiAws", MetricName: "ShardConferencesCreated", Dimensions: [{ Name: "Region", Value: "us-east-1" }] });
     assert.equal(q.MetricDataQueries?.[0].MetricStat?.Stat, "Sum");
+    // Back over the share window (2 h) and the trim hold (5 min), plus a publishing margin: not the day the starts need.
+    assert.equal((q.StartTime as Date).getTime() / 1000, NOW_S - 7200 - 300 - 300);
     // 10 % of meetings recorded × 30 new meetings in 5 min × weight 1.5: λ = 4.5 starts per lead time, + 2√λ → 9 idle.
     assert.equal(withMeetings.decision.summary.wantIdle, 9);
     cw.reset();
