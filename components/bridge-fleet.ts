@@ -278,6 +278,8 @@ export class BridgeFleet extends pulumi.ComponentResource {
         packages: ["awscli", "curl", "gnupg", "ca-certificates"],
         staged: stagedByExtension(staged),
         units: renderJvbUnits(boot),
+        // A warm pool stops an instance as soon as it has launched (render/resumable-boot.ts).
+        resumableBoot: true,
       });
     });
 
@@ -332,7 +334,9 @@ export class BridgeFleet extends pulumi.ComponentResource {
               // On the group from its creation, before the pool's first instances launch: without it AWS may stop an
               // instance going into the pool before its boot is over. The bridge releases it (jvb-drain
               // await-in-service); one that never boots is replaced. 1200 s: a boot that configures the host takes
-              // 3–8 min (jitsi-facts.md).
+              // 3–8 min (jitsi-facts.md). A group that had no pool when it was created never gets this hook (AWS
+              // takes initial hooks at creation only): there the boot resumes at the next start instead
+              // (render/resumable-boot.ts).
               initialLifecycleHooks: [{ name: launchHookName, lifecycleTransition: "autoscaling:EC2_INSTANCE_LAUNCHING", heartbeatTimeout: 1200, defaultResult: "ABANDON" }],
             }
           : {}),

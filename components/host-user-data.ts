@@ -1,9 +1,11 @@
 /**
  * The user data every host component builds the same way: its rendered files staged under
  * /etc/jitsi-aws/staged (the boot script installs them), systemd units, a few files at fixed paths, and
- * `boot.sh` run once by cloud-init. Every file is also published for the offline plan.
+ * `boot.sh` run once by cloud-init (or, for hosts a warm pool may stop mid-boot, at every boot until it has
+ * completed once: render/resumable-boot.ts). Every file is also published for the offline plan.
  */
 import { encodeUserData, renderCloudConfig } from "../render/cloud-config";
+import { renderResumableBoot, RESUMABLE_BOOT_PATH } from "../render/resumable-boot";
 import { publishRenderedFile } from "./rendered-files";
 
 export const STAGING_DIR = "/etc/jitsi-aws/staged";
@@ -26,24 +28,36 @@ export interface HostUserDataInput {
   readonly publishPrefix?: string;
   /** What the user data belongs to, for the size error. @default component */
   readonly what?: string;
+  /**
+   * The host may sit in a warm pool: boot.sh runs from cloud-init's per-boot scripts until it has completed once, not
+   * from runcmd (render/resumable-boot.ts says why). @default false
+   */
+  readonly resumableBoot?: boolean;
 }
+
+/** The published name of the per-boot script (files/<region>/<component>/…). */
+export const RESUMABLE_BOOT_FILE = "per-boot.sh";
 
 /** Renders the cloud-config, publishes the files, and returns the base64 user data for a launch template. */
 export function hostUserData(i: HostUserDataInput): string {
   if (!i.staged["boot.sh"]) throw new Error(`${i.component}: user data needs a staged boot.sh`);
   const units = i.units ?? {};
+  const boot = `${STAGING_DIR}/boot.sh`;
+  const perBoot = i.resumableBoot ? renderResumableBoot({ bootScript: boot, packages: i.packages }) : undefined;
   const text = renderCloudConfig({
     packages: i.packages,
     writeFiles: [
       ...Object.entries(i.staged).map(([file, f]) => ({ path: `${STAGING_DIR}/${file}`, content: f.content, permissions: f.permissions })),
       ...Object.entries(units).map(([file, content]) => ({ path: `/etc/systemd/system/${file}`, content })),
       ...Object.entries(i.system ?? {}).map(([path, content]) => ({ path, content })),
+      ...(perBoot ? [{ path: RESUMABLE_BOOT_PATH, content: perBoot, permissions: "0700" }] : []),
     ],
-    runcmd: [[`${STAGING_DIR}/boot.sh`]],
+    runcmd: perBoot ? [] : [[boot]],
   });
   const published: Record<string, string> = {
     ...Object.fromEntries(Object.entries(i.staged).map(([f, x]) => [f, x.content])),
     ...units,
+    ...(perBoot ? { [RESUMABLE_BOOT_FILE]: perBoot } : {}),
     "user-data.yaml": text,
   };
   for (const [file, content] of Object.entries(published))

@@ -228,6 +228,8 @@ export class JibriPool extends pulumi.ComponentResource {
         staged: stagedByExtension(staged, (f) => !f.endsWith(".conf")),
         units: renderJibriUnits(boot),
         system: renderJibriSystemFiles(),
+        // A warm pool stops an instance as soon as it has launched (render/resumable-boot.ts).
+        resumableBoot: true,
       });
     });
 

@@ -17,7 +17,7 @@ export interface CloudConfigInput {
   /** Debian packages installed before runcmd. */
   readonly packages?: readonly string[];
   readonly writeFiles: readonly CloudConfigFile[];
-  /** Commands run once at first boot, in order (argv arrays: no shell quoting surprises). */
+  /** Commands run once at first boot, in order (argv arrays: no shell quoting surprises); none = no runcmd key. */
   readonly runcmd: readonly (readonly string[])[];
   /** Kernel modules and other bootcmd steps that must run on every boot. */
   readonly bootcmd?: readonly (readonly string[])[];
@@ -44,7 +44,7 @@ export function renderCloudConfig(input: CloudConfigInput): string {
     permissions: f.permissions ?? "0644",
     owner: f.owner ?? "root:root",
   }));
-  doc.runcmd = input.runcmd.map((c) => [...c]);
+  if (input.runcmd.length > 0) doc.runcmd = input.runcmd.map((c) => [...c]);
   return "#cloud-config\n" + stringify(doc, { lineWidth: 0, blockQuote: "literal" });
 }
 
