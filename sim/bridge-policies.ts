@@ -18,7 +18,7 @@ import {
 } from "../functions/bridge-scaler/decide";
 import { DrainMode, Fleet } from "./fleet";
 import { SimBridge } from "./jicofo";
-import { upperBound } from "./sorted";
+import { upperBound } from "../functions/sorted";
 
 export interface BridgeRunner {
   readonly name: string;

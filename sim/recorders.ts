@@ -16,7 +16,7 @@ import {
 } from "../functions/jibri-replenisher/decide";
 import { SimConfig, uploadSeconds } from "./config";
 import { EventQueue } from "./heap";
-import { upperBound } from "./sorted";
+import { upperBound } from "../functions/sorted";
 import { WarmPool } from "./warm-pool";
 import { Recording } from "./workload";
 

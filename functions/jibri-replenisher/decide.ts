@@ -12,6 +12,8 @@
  * Every time is in SECONDS on one clock: Unix seconds in the Lambda, trace seconds in the simulator.
  */
 
+import { upperBound } from "../sorted";
+
 /**
  * Where a recorder is in its life, as seen by the replenisher.
  * - `booting`: launched (or leaving the warm pool), or restarting Jibri after a recording (single-use mode), and
@@ -274,16 +276,7 @@ type Count = (from: number, to: number) => number;
 /** The times sorted once and counted by binary search (a run counts the same history many times). */
 function counter(times: readonly number[]): Count {
   const sorted = [...times].sort((a, b) => a - b);
-  const upTo = (x: number): number => {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid] <= x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const upTo = (x: number): number => upperBound(sorted, x, (t) => t);
   return (from, to) => (to > from ? upTo(to) - upTo(from) : 0);
 }
 

@@ -1,4 +1,7 @@
-/** Binary search over an ascending array: the index of the first element whose key is greater than `x`. */
+/**
+ * Binary search over an ascending array: the index of the first element whose key is greater than `x`. Used by the
+ * Jibri replenisher's decision and the simulator.
+ */
 export function upperBound<T>(xs: readonly T[], x: number, key: (v: T) => number): number {
   let lo = 0;
   let hi = xs.length;
