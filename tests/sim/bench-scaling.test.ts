@@ -13,7 +13,11 @@ describe("bench:scaling", function () {
 
   it("every trace of a set is a replayable npm run simulate argument list, and the sets are the documented sizes", () => {
     const sizes = Object.fromEntries(BENCH_SETS.map((s) => [s.name, s.traces().length]));
-    assert.deepEqual(sizes, { shared: 3, day: 48, mixed: 32, week: 8, resampled: 48 });
+    assert.deepEqual(sizes, { shared: 3, day: 48, mixed: 32, week: 8, resampled: 48, "validation-day": 48, "validation-resampled": 48 });
+    // The validation sets are fresh: no trace of theirs is one of the tuning sets' (the same arguments replay the same trace).
+    const args = (name: string): string[] => BENCH_SETS.find((s) => s.name === name)!.traces().map((t) => t.args.join(" "));
+    const tuned = new Set(["shared", "day", "mixed", "week", "resampled"].flatMap(args));
+    for (const v of ["validation-day", "validation-resampled"]) for (const a of args(v)) assert.ok(!tuned.has(a), `${a} is in a tuning set`);
     for (const t of day.traces()) assert.match(t.args.join(" "), /^--generate seed=\d+,days=1,regions=1,shape=\w+,perDay=\d+,record=0\.\d+$/);
   });
 
@@ -39,7 +43,7 @@ describe("bench:scaling", function () {
     assert.equal(j.sets[0].recordersWithin, null, "the week set counts bridges only");
     const bad = await cli(["--set", "weekly"]);
     assert.equal(bad.code, 2);
-    assert.match(bad.err, /--set: unknown set "weekly" \(allowed: shared, day, mixed, week, resampled, all\)/);
+    assert.match(bad.err, /--set: unknown set "weekly" \(allowed: shared, day, mixed, week, resampled, validation-day, validation-resampled, all\)/);
     assert.match((await cli(["--bridge", "targetStress=7"])).err, /targetStress must be a number from 0.05 to 1, got 7/);
     assert.match((await cli(["--warm-pool", "2.5"])).err, /--warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "2.5"/);
     // A row names the warm pool it was measured with, so it replays as printed.
