@@ -5,7 +5,7 @@
  *   Debian's chromium + chromium-driver (versions that match each other, security updates from Debian); the
  *   generic kernel when the running one has no `snd-aloop` (Debian's cloud kernel ships no sound modules; Jibri
  *   captures audio through the ALSA loopback, jitsi-facts.md); jibri.conf, the finalize wrapper, the units; then a
- *   reboot into that kernel, or a start.
+ *   reboot into that kernel (asked of the per-boot wrapper, render/resumable-boot.ts), or a start.
  * - `jibri-env.sh` (every boot, before Jibri): waits until the group puts the instance in service (a warm-pool
  *   instance must never join a brewery), then writes /run/jitsi-aws/jibri.env (root-only) with the instance id
  *   and the control (jibri) and call (recorder) passwords of every shard, read from SSM (SecureString).
@@ -17,6 +17,7 @@
 import { AGENT_PATH, renderAgentUnit } from "./agent-install";
 import { BOOT_FUNCTIONS, shQuote } from "./boot-common";
 import { JIBRI_ENV, jibriPasswordEnvVars } from "./jibri-conf";
+import { REBOOT_REQUEST } from "./resumable-boot";
 
 /** A shard whose JibriBrewery the recorder joins: the SSM parameters of its two accounts. */
 export interface JibriBootShard {
@@ -243,8 +244,10 @@ systemd-tmpfiles --create /etc/tmpfiles.d/jitsi-aws-jibri.conf
 systemctl daemon-reload
 systemctl enable ${JIBRI_UNITS.env} jibri ${JIBRI_UNITS.status} ${JIBRI_UNITS.metrics} ${JIBRI_UNITS.sweepTimer}
 if [ "\${reboot_needed}" = true ]; then
-  # The status agent releases the launching hook after this reboot, when snd-aloop is loaded.
-  systemctl reboot
+  # The per-boot wrapper (render/resumable-boot.ts) reboots once it has recorded this boot as complete; the status
+  # agent releases the launching hook after that reboot, when snd-aloop is loaded.
+  install -d -m 0755 "$(dirname ${shQuote(REBOOT_REQUEST)})"
+  touch ${shQuote(REBOOT_REQUEST)}
 else
   systemctl start --no-block jibri ${JIBRI_UNITS.status} ${JIBRI_UNITS.metrics} ${JIBRI_UNITS.sweepTimer}
 fi

@@ -19,6 +19,12 @@ export const PER_BOOT_DIR = "/var/lib/cloud/scripts/per-boot";
 export const RESUMABLE_BOOT_PATH = `${PER_BOOT_DIR}/jitsi-aws-boot.sh`;
 /** Written once the boot script has succeeded; root-owned, on the root volume (kept while the instance is stopped). */
 export const BOOT_COMPLETE_MARKER = "/var/lib/jitsi-aws/boot-complete";
+/**
+ * A boot script that needs a reboot to finish (Jibri's generic kernel) creates this instead of rebooting itself: the
+ * wrapper reboots only after the marker is written, so the reboot cannot cut the marker off and run the whole boot
+ * again. Under /run (tmpfs): it never outlives the boot that asked.
+ */
+export const REBOOT_REQUEST = "/run/jitsi-aws/reboot-requested";
 
 export interface ResumableBootInput {
   /** The boot script to run (absolute path: cloud-init wrote it with the rest of the user data's files). */
@@ -27,13 +33,16 @@ export interface ResumableBootInput {
   readonly packages: readonly string[];
   /** @default BOOT_COMPLETE_MARKER */
   readonly marker?: string;
+  /** @default REBOOT_REQUEST */
+  readonly rebootRequest?: string;
 }
 
 const PACKAGE = /^[a-z0-9][a-z0-9+.-]+$/;
 
 export function renderResumableBoot(i: ResumableBootInput): string {
   const marker = i.marker ?? BOOT_COMPLETE_MARKER;
-  for (const [field, v] of [["bootScript", i.bootScript], ["marker", marker]] as const)
+  const rebootRequest = i.rebootRequest ?? REBOOT_REQUEST;
+  for (const [field, v] of [["bootScript", i.bootScript], ["marker", marker], ["rebootRequest", rebootRequest]] as const)
     if (!/^\/[A-Za-z0-9_./-]+$/.test(v)) throw new Error(`resumable boot: ${field} must be an absolute path, got ${JSON.stringify(v)}`);
   const bad = i.packages.filter((p) => !PACKAGE.test(p));
   if (bad.length > 0) throw new Error(`resumable boot: packages must be Debian package names, got ${bad.map((p) => JSON.stringify(p)).join(", ")}`);
@@ -50,12 +59,20 @@ fi
 # (a warm-pool instance can be stopped before its first boot is over).
 set -euo pipefail
 marker=${shQuote(marker)}
+reboot_request=${shQuote(rebootRequest)}
 if [ -f "\${marker}" ]; then
   exit 0
 fi
 ${ensurePackages}
+rm -f "\${reboot_request}"
 ${shQuote(i.bootScript)}
 install -d -m 0755 "$(dirname "\${marker}")"
 touch "\${marker}"
+sync
+# The boot asked for a reboot (a new kernel): only now that the marker is on disk.
+if [ -f "\${reboot_request}" ]; then
+  rm -f "\${reboot_request}"
+  systemctl reboot
+fi
 `;
 }

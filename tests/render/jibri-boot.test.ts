@@ -20,6 +20,7 @@ import {
   renderJibriUnits,
 } from "../../render/jibri-boot";
 import { renderJibriConf } from "../../render/jibri-conf";
+import { REBOOT_REQUEST } from "../../render/resumable-boot";
 import { requireBinary, run } from "../helpers/env";
 import { parseHoconText } from "../helpers/hocon-keys";
 
@@ -141,6 +142,10 @@ echo "pw-$(basename "$(dirname "$name")")-$(basename "$name")"
     const boot = renderJibriBootScript(BOOT);
     assert.match(boot, /apt-get install -y -q openjdk-17-jre-headless ffmpeg alsa-utils chromium chromium-driver jibri/);
     assert.match(boot, /if ! modprobe snd-aloop; then\n\s+apt-get install -y -q linux-image-amd64/);
+    // The reboot into that kernel is asked of the per-boot wrapper, which reboots after recording the boot complete.
+    assert.match(boot, /reboot_needed=true/);
+    assert.match(boot, new RegExp(`touch '${REBOOT_REQUEST}'`));
+    assert.doesNotMatch(boot, /systemctl reboot/);
     assert.match(renderJibriSystemFiles()["/etc/modules-load.d/jitsi-aws-snd-aloop.conf"], /^snd-aloop$/m);
     assert.match(boot, new RegExp(`install -m 0644 "\\$\\{STAGING\\}/jibri.conf" ${JIBRI_PATHS.conf}`));
   });

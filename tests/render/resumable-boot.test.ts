@@ -16,17 +16,22 @@ import { prodFiles } from "../helpers/prod-plan";
 
 const PACKAGES = ["awscli", "curl", "gnupg", "ca-certificates"];
 
-/** A sandbox: boot.sh counts its runs and fails while `fail` exists; dpkg reports the packages missing while `nopkg` exists. */
+/**
+ * A sandbox: boot.sh counts its runs, fails while `fail` exists and asks for a reboot while `kernel` exists; dpkg
+ * reports the packages missing while `nopkg` exists; systemctl logs its call and whether the marker was there by then.
+ */
 function sandbox(): { dir: string; boot: () => number; start: () => number; log: () => string; marker: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "resumable-boot-"));
   const bin = path.join(dir, "bin");
   fs.mkdirSync(bin);
   const write = (file: string, text: string): void => fs.writeFileSync(file, text, { mode: 0o755 });
-  write(path.join(dir, "boot.sh"), `#!/bin/bash\necho run >> ${dir}/runs\n[ ! -f ${dir}/fail ]\n`);
+  const marker = path.join(dir, "state", "boot-complete");
+  const rebootRequest = path.join(dir, "run", "reboot-requested");
+  write(path.join(dir, "boot.sh"), `#!/bin/bash\necho run >> ${dir}/runs\nif [ -f ${dir}/kernel ]; then mkdir -p ${dir}/run; touch ${rebootRequest}; fi\n[ ! -f ${dir}/fail ]\n`);
+  write(path.join(bin, "systemctl"), `#!/bin/bash\necho "systemctl $* marker=$([ -f ${marker} ] && echo yes || echo no)" >> ${dir}/log\n`);
   write(path.join(bin, "dpkg"), `#!/bin/bash\necho "dpkg $*" >> ${dir}/log\n[ ! -f ${dir}/nopkg ]\n`);
   write(path.join(bin, "apt-get"), `#!/bin/bash\necho "apt-get $*" >> ${dir}/log\n[ "$1" = install ] && rm -f ${dir}/nopkg\nexit 0\n`);
-  const marker = path.join(dir, "state", "boot-complete");
-  write(path.join(dir, "per-boot.sh"), renderResumableBoot({ bootScript: path.join(dir, "boot.sh"), packages: PACKAGES, marker }));
+  write(path.join(dir, "per-boot.sh"), renderResumableBoot({ bootScript: path.join(dir, "boot.sh"), packages: PACKAGES, marker, rebootRequest }));
   const start = (): number => {
     try {
       execFileSync("bash", [path.join(dir, "per-boot.sh")], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: "ignore", timeout: 20_000 });
@@ -52,6 +57,28 @@ describe("render/resumable-boot: the first boot's work, at every boot until it h
       assert.equal(s.start(), 0);
       assert.equal(s.start(), 0);
       assert.equal(s.boot(), 2, "started from the warm pool: the boot script does not run again");
+    } finally {
+      fs.rmSync(s.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a boot that asks for a reboot (Jibri's new kernel) gets it only after the marker is written, once", () => {
+    const s = sandbox();
+    try {
+      fs.writeFileSync(path.join(s.dir, "kernel"), "");
+      assert.equal(s.start(), 0);
+      assert.deepEqual(s.log().trim().split("\n").filter((l) => l.startsWith("systemctl")), ["systemctl reboot marker=yes"]);
+      assert.equal(fs.existsSync(path.join(s.dir, "run", "reboot-requested")), false, "the request is consumed");
+      assert.equal(s.start(), 0, "the boot after the reboot");
+      assert.equal(s.boot(), 1, "the reboot does not run the boot script again");
+      assert.equal(s.log().match(/systemctl/g)?.length, 1, "nor reboot again");
+      const t = sandbox();
+      try {
+        assert.equal(t.start(), 0);
+        assert.doesNotMatch(t.log(), /systemctl/, "no request: no reboot");
+      } finally {
+        fs.rmSync(t.dir, { recursive: true, force: true });
+      }
     } finally {
       fs.rmSync(s.dir, { recursive: true, force: true });
     }
@@ -86,6 +113,7 @@ describe("render/resumable-boot: the first boot's work, at every boot until it h
       fs.rmSync(dir, { recursive: true, force: true });
     }
     assert.throws(() => renderResumableBoot({ bootScript: "boot.sh", packages: [] }), /bootScript must be an absolute path, got "boot.sh"/);
+    assert.throws(() => renderResumableBoot({ bootScript: "/b.sh", packages: [], rebootRequest: "run/x" }), /rebootRequest must be an absolute path, got "run\/x"/);
     assert.throws(() => renderResumableBoot({ bootScript: "/b.sh", packages: ["curl; reboot"] }), /packages must be Debian package names, got "curl; reboot"/);
   });
 });
