@@ -44,10 +44,19 @@ function sandbox(): { dir: string; boot: () => number; start: () => number; log:
   return { dir, start, marker, boot: () => read("runs").split("\n").filter(Boolean).length, log: () => read("log") };
 }
 
+/** Runs `fn` in a fresh sandbox, removed afterwards whatever happens. */
+function withSandbox(fn: (s: ReturnType<typeof sandbox>) => void): void {
+  const s = sandbox();
+  try {
+    fn(s);
+  } finally {
+    fs.rmSync(s.dir, { recursive: true, force: true });
+  }
+}
+
 describe("render/resumable-boot: the first boot's work, at every boot until it has completed once", () => {
-  it("a boot cut short (the script failed or never ran) runs again at the next start; once complete, never again", () => {
-    const s = sandbox();
-    try {
+  it("a boot cut short (the script failed or never ran) runs again at the next start; once complete, never again", () =>
+    withSandbox((s) => {
       fs.writeFileSync(path.join(s.dir, "fail"), "");
       assert.notEqual(s.start(), 0, "a failed boot script fails the run (cloud-init logs it)");
       assert.equal(fs.existsSync(s.marker), false, "no marker: the next start runs it again");
@@ -57,14 +66,10 @@ describe("render/resumable-boot: the first boot's work, at every boot until it h
       assert.equal(s.start(), 0);
       assert.equal(s.start(), 0);
       assert.equal(s.boot(), 2, "started from the warm pool: the boot script does not run again");
-    } finally {
-      fs.rmSync(s.dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it("a boot that asks for a reboot (Jibri's new kernel) gets it only after the marker is written, once", () => {
-    const s = sandbox();
-    try {
+    withSandbox((s) => {
       fs.writeFileSync(path.join(s.dir, "kernel"), "");
       assert.equal(s.start(), 0);
       assert.deepEqual(s.log().trim().split("\n").filter((l) => l.startsWith("systemctl")), ["systemctl reboot marker=yes"]);
@@ -72,35 +77,24 @@ describe("render/resumable-boot: the first boot's work, at every boot until it h
       assert.equal(s.start(), 0, "the boot after the reboot");
       assert.equal(s.boot(), 1, "the reboot does not run the boot script again");
       assert.equal(s.log().match(/systemctl/g)?.length, 1, "nor reboot again");
-      const t = sandbox();
-      try {
-        assert.equal(t.start(), 0);
-        assert.doesNotMatch(t.log(), /systemctl/, "no request: no reboot");
-      } finally {
-        fs.rmSync(t.dir, { recursive: true, force: true });
-      }
-    } finally {
-      fs.rmSync(s.dir, { recursive: true, force: true });
-    }
+    });
+    withSandbox((t) => {
+      assert.equal(t.start(), 0);
+      assert.doesNotMatch(t.log(), /systemctl/, "no request: no reboot");
+    });
   });
 
   it("installs the packages cloud-init would have, only when one is missing", () => {
-    const s = sandbox();
-    try {
+    withSandbox((s) => {
       fs.writeFileSync(path.join(s.dir, "nopkg"), "");
       assert.equal(s.start(), 0);
       const log = s.log().trim().split("\n");
       assert.deepEqual(log, [`dpkg -s ${PACKAGES.join(" ")}`, "apt-get update", `apt-get install -y --no-install-recommends ${PACKAGES.join(" ")}`]);
-      const t = sandbox();
-      try {
-        assert.equal(t.start(), 0);
-        assert.deepEqual(t.log().trim().split("\n"), [`dpkg -s ${PACKAGES.join(" ")}`], "all installed: no apt-get");
-      } finally {
-        fs.rmSync(t.dir, { recursive: true, force: true });
-      }
-    } finally {
-      fs.rmSync(s.dir, { recursive: true, force: true });
-    }
+    });
+    withSandbox((t) => {
+      assert.equal(t.start(), 0);
+      assert.deepEqual(t.log().trim().split("\n"), [`dpkg -s ${PACKAGES.join(" ")}`], "all installed: no apt-get");
+    });
   });
 
   it("passes shellcheck; refuses a relative path or a package name a shell would split", function () {
