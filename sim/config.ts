@@ -8,6 +8,10 @@ import { JICOFO_LOAD_REDISTRIBUTION } from "../render/jicofo-conf";
  * Sources: ../shared/reference/jitsi-facts.md ("facts") unless noted; "assumption" marks a number chosen here.
  */
 
+/** {@link SimConfig.drainingJoins}. */
+export const DRAINING_JOINS = ["own-conferences", "none-while-active"] as const;
+export type DrainingJoins = (typeof DRAINING_JOINS)[number];
+
 export interface SimConfig {
   /** Participants one bridge carries at stress 1.0 (facts: ~100 per c5.xlarge; ~80 at stress 0.8). */
   readonly participantsPerBridge: number;
@@ -23,6 +27,15 @@ export interface SimConfig {
    * `intervalS` 0 turns it off.
    */
   readonly redistribution: { readonly intervalS: number; readonly stressThreshold: number; readonly timeoutS: number; readonly endpoints: number };
+  /**
+   * Where Jicofo puts a new endpoint of a conference that is on a draining bridge. `own-conferences` (issue #9's model:
+   * draining bridges take no new conferences): on that bridge, as long as it is not overloaded. `none-while-active`
+   * (jicofo BridgeSelector.selectBridge with relays, the stack's setting): a draining bridge is no candidate at all
+   * while an active one is, so the endpoint goes to an active bridge (the conference spans both over a relay), and
+   * draining bridges serve anyone only when no active bridge is left; the LoadRedistributor then also counts draining
+   * bridges as places below the threshold (BridgeSelector.hasNonOverloadedBridge looks at every bridge).
+   */
+  readonly drainingJoins: DrainingJoins;
   /** Jicofo max-bridge-participants: endpoints of one conference per bridge (facts: 80). */
   readonly maxConferenceParticipantsPerBridge: number;
   /** Participants join over this many seconds after the conference start (assumption: "the first minutes"). */
@@ -68,6 +81,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   recentJoinStress: 0.01,
   recentJoinWindowS: 20,
   redistribution: JICOFO_LOAD_REDISTRIBUTION,
+  drainingJoins: "own-conferences",
   maxConferenceParticipantsPerBridge: 80,
   joinSpreadS: 180,
   p2pTurnShare: 0.15,

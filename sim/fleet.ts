@@ -502,15 +502,16 @@ export class Fleet {
   }
 
   /**
-   * One run of Jicofo's LoadRedistributor: skipped unless some serving bridge is below Jicofo's stress threshold; then
-   * each bridge at the redistribution threshold (corrected stress, as Jicofo sees it) and out of its timeout has
+   * One run of Jicofo's LoadRedistributor: skipped unless some serving bridge (any bridge with `drainingJoins`
+   * none-while-active, as upstream) is below Jicofo's stress threshold; then each bridge at the redistribution threshold (corrected stress, as Jicofo sees it) and out of its timeout has
    * `endpoints` endpoints re-invited, taken greedily from the conferences with the most endpoints on it. The re-invited
    * endpoints go through Jicofo placement again, never back to the bridge they left.
    */
   redistribute(nowS: number): void {
     const r = this.cfg.redistribution;
     const live = this.bridges.filter((b) => b.state === "serving" || b.state === "draining");
-    if (!live.some((b) => b.state === "serving" && correctedStress(b, nowS, this.cfg) < this.cfg.jicofoStressThreshold)) return;
+    const room = (b: SimBridge): boolean => (this.cfg.drainingJoins === "none-while-active" || b.state === "serving") && correctedStress(b, nowS, this.cfg) < this.cfg.jicofoStressThreshold;
+    if (!live.some(room)) return;
     for (const b of live) {
       if (nowS - (this.redistributedAt.get(b) ?? -Infinity) < r.timeoutS || correctedStress(b, nowS, this.cfg) < r.stressThreshold) continue;
       this.redistributedAt.set(b, nowS);

@@ -48,7 +48,11 @@ export function correctedStress(b: SimBridge, nowS: number, cfg: SimConfig): num
 export function selectBridge(bridges: readonly SimBridge[], conf: number, nowS: number, cfg: SimConfig): SimBridge | undefined {
   const inConf = (b: SimBridge): boolean => (b.perConf.get(conf) ?? 0) > 0;
   const room = (b: SimBridge): boolean => (b.perConf.get(conf) ?? 0) < cfg.maxConferenceParticipantsPerBridge;
-  const usable = (b: SimBridge): boolean => b.state === "serving" || (b.state === "draining" && inConf(b));
+  // Jicofo with relays: draining bridges are candidates only while no active one is (SimConfig.drainingJoins).
+  const strict = cfg.drainingJoins === "none-while-active";
+  const anyActive = strict && bridges.some((b) => b.state === "serving");
+  const usable = (b: SimBridge): boolean =>
+    strict ? b.state === (anyActive ? "serving" : "draining") : b.state === "serving" || (b.state === "draining" && inConf(b));
   let best: SimBridge | undefined;
   let bestRank = Infinity;
   let bestStress = Infinity;

@@ -10,13 +10,13 @@ import * as fs from "fs";
 import * as path from "path";
 import { resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
-import { DEFAULT_SIM_CONFIG, simPolicies } from "../sim/config";
+import { DrainingJoins, simPolicies } from "../sim/config";
 import { simulate } from "../sim/engine";
 import { NO_FAULTS } from "../sim/faults";
 import { TRACE_SHAPES } from "../sim/generate";
 import { MAX_ORACLE_RATIO, TargetProblem, targetProblems } from "../sim/targets";
 import { Conference, readTrace } from "../sim/trace";
-import { generateFromSpec, numbers, resampleFromSpec, UsageError, warmPoolSize } from "./simulate";
+import { drainingJoins, generateFromSpec, numbers, resampleFromSpec, simConfig, UsageError, warmPoolSize } from "./simulate";
 
 const SHARED = path.resolve(__dirname, "../../shared/traces");
 const SHARED_TRACES = ["weekday", "top-of-hour", "recording-heavy"];
@@ -120,19 +120,26 @@ export interface BenchOptions {
   readonly warmPool?: number;
   /** The shipped stack's Jibri warm pool (SimOptions.jibriWarmPool). */
   readonly jibriWarmPool?: number;
+  /** Jicofo's rule for endpoints of conferences on draining bridges (SimConfig.drainingJoins). */
+  readonly drainingJoins?: DrainingJoins;
 }
 
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
   const { bridgePolicy, replenishTarget, jibriWarmPool } = simPolicies(opts.bridge, opts.recorder, opts.jibriWarmPool);
   const traces = set.traces().slice(0, opts.limit ?? Infinity);
   // A row names the pools it was measured with, so it replays as printed.
-  const pools = [...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]), ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)])];
+  const pools = [
+    ...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]),
+    ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)]),
+    ...(opts.drainingJoins === undefined ? [] : ["--jicofo-draining", opts.drainingJoins]),
+  ];
+  const cfg = simConfig(opts.drainingJoins);
   const rows: SetSummary["rows"][number][] = [];
   let moved = 0;
   let conferences = 0;
   for (const t of traces) {
     const confs = t.load();
-    const r = simulate(confs, { cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults: NO_FAULTS, policies: ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template"], warmPool: opts.warmPool, jibriWarmPool });
+    const r = simulate(confs, { cfg, bridgePolicy, replenishTarget, faults: NO_FAULTS, policies: ["default", "static-peak", "jitsi-autoscaler", "jitsi-aws-template"], warmPool: opts.warmPool, jibriWarmPool });
     const d = r.policies[0];
     moved += d.movedConferences;
     conferences += confs.length;
@@ -159,6 +166,7 @@ const USAGE = `usage: npm run bench:scaling -- [--set ${BENCH_SETS.map((s) => s.
   --recorder K=V,...    override the shipped recorder target
   --warm-pool N         the shipped stack's bridge warm pool (as npm run simulate; 0 = none)
   --jibri-warm-pool N   the shipped stack's Jibri warm pool (as npm run simulate; 0 = none)
+  --jicofo-draining R   own-conferences | none-while-active (as npm run simulate)
   --limit N             only the first N traces of each set
   --rows                print every trace: its npm run simulate arguments and the targets it misses
   --json                print one JSON object`;
@@ -188,6 +196,7 @@ export function main(argv: readonly string[]): number {
       else if (flag === "--recorder") opts.recorder = numbers(flag, value(), resolveReplenishTarget());
       else if (flag === "--warm-pool") opts.warmPool = warmPoolSize(flag, value());
       else if (flag === "--jibri-warm-pool") opts.jibriWarmPool = warmPoolSize(flag, value());
+      else if (flag === "--jicofo-draining") opts.drainingJoins = drainingJoins(flag, value());
       else if (flag === "--limit") {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a whole number >= 1, got "${argv[i]}"`);

@@ -8,7 +8,7 @@ import * as path from "path";
 import { BridgePolicy, resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { ReplenishTarget, resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
 import { renderChart } from "../sim/chart";
-import { DEFAULT_SIM_CONFIG, SIM_JIBRI_WARM_POOL, SIM_WARM_POOL, simPolicies } from "../sim/config";
+import { DEFAULT_SIM_CONFIG, DRAINING_JOINS, DrainingJoins, SIM_JIBRI_WARM_POOL, SIM_WARM_POOL, SimConfig, simPolicies } from "../sim/config";
 import { POLICY_NAMES, PolicyName, REFERENCE_POLICY_NAMES, simulate } from "../sim/engine";
 import { parseFaults } from "../sim/faults";
 import { FLASH_SNAP_SHARE, generateTrace, resampleTrace, TRACE_SHAPES, TraceShape } from "../sim/generate";
@@ -31,6 +31,9 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
                         bridges.warmPoolSize; 0 = none, as a Spot group: launches boot cold)
   --jibri-warm-pool N   prepared recorders in the shipped stack's Jibri warm pool (default ${SIM_JIBRI_WARM_POOL}, as
                         jibri.warmPoolSize; 0 = none: launches boot cold)
+  --jicofo-draining R   ${DRAINING_JOINS.join(" | ")}: where a new endpoint of a conference on a draining
+                        bridge goes (default ${DEFAULT_SIM_CONFIG.drainingJoins}, issue #9's model; none-while-active is
+                        Jicofo with relays, the stack's setting: to an active bridge)
   --json                print one JSON object instead of the table
   --chart FILE.svg      write load vs capacity per policy as SVG`;
 
@@ -47,6 +50,7 @@ interface Args {
   recorder: Partial<ReplenishTarget>;
   warmPool?: number;
   jibriWarmPool?: number;
+  drainingJoins?: DrainingJoins;
   json: boolean;
   chart?: string;
 }
@@ -70,6 +74,17 @@ export function numbers<T extends object>(flag: string, spec: string, defaults: 
     out[k] = n;
   }
   return out as Partial<T>;
+}
+
+/** `--jicofo-draining R`: one of {@link DRAINING_JOINS}. */
+export function drainingJoins(flag: string, v: string): DrainingJoins {
+  if (!(DRAINING_JOINS as readonly string[]).includes(v)) throw new UsageError(`${flag} must be one of ${DRAINING_JOINS.join(", ")}, got "${v}"`);
+  return v as DrainingJoins;
+}
+
+/** The simulator's model with the CLI's choices applied. */
+export function simConfig(d: DrainingJoins | undefined): SimConfig {
+  return d === undefined ? DEFAULT_SIM_CONFIG : { ...DEFAULT_SIM_CONFIG, drainingJoins: d };
 }
 
 /** `--warm-pool N` / `--jibri-warm-pool N`: a warm pool's size, 0 (none) to 100 as the stack config allows. */
@@ -100,6 +115,7 @@ export function parseArgs(argv: readonly string[]): Args {
       case "--recorder": a.recorder = numbers(flag, value(), resolveReplenishTarget()); break;
       case "--warm-pool": a.warmPool = warmPoolSize(flag, value()); break;
       case "--jibri-warm-pool": a.jibriWarmPool = warmPoolSize(flag, value()); break;
+      case "--jicofo-draining": a.drainingJoins = drainingJoins(flag, value()); break;
       case "--policy": {
         const v = value();
         const names = v === "all" ? [...POLICY_NAMES] : v.split(",");
@@ -197,7 +213,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.writeTrace) fs.writeFileSync(args.writeTrace, formatTrace(confs));
   const started = Date.now();
   const result = simulate(confs, {
-    cfg: DEFAULT_SIM_CONFIG, bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool, jibriWarmPool,
+    cfg: simConfig(args.drainingJoins), bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool, jibriWarmPool,
     onProgress: progressBar(process.stderr.isTTY === true),
   });
   const seconds = (Date.now() - started) / 1000;

@@ -49,5 +49,7 @@ describe("bench:scaling", function () {
     // A row names the warm pool it was measured with, so it replays as printed.
     const cold = await cli(["--set", "day", "--limit", "1", "--rows", "--warm-pool", "0"]);
     assert.match(cold.out, /\n {2}--generate seed=2500,[^\n]* --warm-pool 0: 1\.\d+ × oracle/);
+    const relays = await cli(["--set", "day", "--limit", "1", "--rows", "--jicofo-draining", "none-while-active"]);
+    assert.match(relays.out, /\n {2}--generate seed=2500,[^\n]* --jicofo-draining none-while-active: 1\.\d+ × oracle/);
   });
 });

@@ -104,6 +104,19 @@ describe("sim Jicofo placement", () => {
     assert.equal(selectBridge([d, s], 3, 1000, cfg)?.id, "d");
   });
 
+  it("with Jicofo's rule under relays (none-while-active) a draining bridge takes nobody while an active bridge exists", () => {
+    const strict = { ...cfg, drainingJoins: "none-while-active" as const };
+    const d = serving("d", 10, 3);
+    d.state = "draining";
+    const s = serving("s", 60);
+    assert.equal(selectBridge([d, s], 3, 1000, strict)?.id, "s", "the conference spans to the active bridge over a relay");
+    assert.equal(selectBridge([d, s], 4, 1000, strict)?.id, "s");
+    s.participants = 95;
+    assert.equal(selectBridge([d, s], 3, 1000, strict)?.id, "s", "even an overloaded active bridge comes first");
+    assert.equal(selectBridge([d], 4, 1000, strict)?.id, "d", "with no active bridge left, a draining one serves, new conferences too");
+    assert.equal(selectBridge([d], 4, 1000, cfg), undefined, "the issue's model: never a new conference on a draining bridge");
+  });
+
   it("when every bridge is at 0.8 it still places on the least loaded (overload), and with none it places nowhere", () => {
     assert.equal(selectBridge([serving("a", 95), serving("b", 85)], 1, 1000, cfg)?.id, "b");
     const booting = newBridge("x", 0, 0, 100);

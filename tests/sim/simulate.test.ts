@@ -232,6 +232,22 @@ describe("simulate: Jicofo load redistribution (jicofo.bridge.load-redistributio
     assert.equal(f.redistributedEndpoints, 20);
   });
 
+  it("with Jicofo's rule under relays, a draining bridge below 0.8 lets it run (upstream counts every bridge) and gets nobody", () => {
+    const f = fleetOf(3, { ...DEFAULT_SIM_CONFIG, drainingJoins: "none-while-active" });
+    const [a, b, c] = f.bridges;
+    f.softDrain(c, 0);
+    for (let i = 0; i < 190; i++) f.join(i % 19, 0);
+    assert.deepEqual([a.participants, b.participants, c.participants], [95, 95, 0]);
+    f.redistribute(100);
+    assert.equal(f.redistributedEndpoints, 40, "20 off each bridge at 0.95: the draining one is below 0.8");
+    assert.equal(c.participants, 0, "re-invited endpoints go to the active bridges, never the draining one");
+    const issueModel = fleetOf(3);
+    issueModel.softDrain(issueModel.bridges[2], 0);
+    for (let i = 0; i < 190; i++) issueModel.join(i % 19, 0);
+    issueModel.redistribute(100);
+    assert.equal(issueModel.redistributedEndpoints, 0, "the issue's model waits for a serving bridge below 0.8");
+  });
+
   it("does nothing while no serving bridge is below Jicofo's 0.8 (nowhere to go), and not when turned off", () => {
     const f = fleetOf(2);
     for (let i = 0; i < 190; i++) f.join(i % 19, 0);
@@ -388,6 +404,7 @@ describe("simulate CLI", () => {
       [["--trace", file, "--write-trace", "x.csv"], /--write-trace needs --generate or --resample/],
       [["--trace", file, "--warm-pool", "-1"], /--warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "-1"/],
       [["--trace", file, "--jibri-warm-pool", "x"], /--jibri-warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "x"/],
+      [["--trace", file, "--jicofo-draining", "strict"], /--jicofo-draining must be one of own-conferences, none-while-active, got "strict"/],
     ];
     for (const [args, re] of cases) {
       const { code, err } = await cli(args);
