@@ -503,9 +503,10 @@ export class Fleet {
 
   /**
    * One run of Jicofo's LoadRedistributor: skipped unless some serving bridge (any bridge with `drainingJoins`
-   * none-while-active, as upstream) is below Jicofo's stress threshold; then each bridge at the redistribution threshold (corrected stress, as Jicofo sees it) and out of its timeout has
-   * `endpoints` endpoints re-invited, taken greedily from the conferences with the most endpoints on it. The re-invited
-   * endpoints go through Jicofo placement again, never back to the bridge they left.
+   * none-while-active, as upstream) is below Jicofo's stress threshold; then each bridge at the redistribution
+   * threshold (corrected stress, as Jicofo sees it) and out of its timeout has `endpoints` endpoints re-invited, taken
+   * greedily from the conferences with the most endpoints on it. The re-invited endpoints go through Jicofo placement
+   * again, never back to the bridge they left.
    */
   redistribute(nowS: number): void {
     const r = this.cfg.redistribution;

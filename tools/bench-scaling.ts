@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { resolveBridgePolicy } from "../functions/bridge-scaler/decide";
 import { resolveReplenishTarget } from "../functions/jibri-replenisher/decide";
-import { DrainingJoins, simPolicies } from "../sim/config";
+import { DRAINING_JOINS, DrainingJoins, simPolicies } from "../sim/config";
 import { simulate } from "../sim/engine";
 import { NO_FAULTS } from "../sim/faults";
 import { TRACE_SHAPES } from "../sim/generate";
@@ -127,8 +127,8 @@ export interface BenchOptions {
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
   const { bridgePolicy, replenishTarget, jibriWarmPool } = simPolicies(opts.bridge, opts.recorder, opts.jibriWarmPool);
   const traces = set.traces().slice(0, opts.limit ?? Infinity);
-  // A row names the pools it was measured with, so it replays as printed.
-  const pools = [
+  // A row names the pools and the Jicofo rule it was measured with, so it replays as printed.
+  const replayArgs = [
     ...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]),
     ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)]),
     ...(opts.drainingJoins === undefined ? [] : ["--jicofo-draining", opts.drainingJoins]),
@@ -143,7 +143,7 @@ export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
     const d = r.policies[0];
     moved += d.movedConferences;
     conferences += confs.length;
-    rows.push({ args: [...t.args, ...pools].join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
+    rows.push({ args: [...t.args, ...replayArgs].join(" "), oracleRatio: d.oracleRatio, overloadedPct: d.overloadedPct, failedRecordingStarts: d.failedRecordingStarts, problems: targetProblems(r, set.bridgesOnly) });
   }
   const within = (kind?: TargetProblem["kind"]): number => rows.filter((r) => !r.problems.some((p) => kind === undefined || p.kind === kind)).length;
   const ratios = rows.map((r) => r.oracleRatio);
@@ -166,7 +166,7 @@ const USAGE = `usage: npm run bench:scaling -- [--set ${BENCH_SETS.map((s) => s.
   --recorder K=V,...    override the shipped recorder target
   --warm-pool N         the shipped stack's bridge warm pool (as npm run simulate; 0 = none)
   --jibri-warm-pool N   the shipped stack's Jibri warm pool (as npm run simulate; 0 = none)
-  --jicofo-draining R   own-conferences | none-while-active (as npm run simulate)
+  --jicofo-draining R   ${DRAINING_JOINS.join(" | ")} (as npm run simulate)
   --limit N             only the first N traces of each set
   --rows                print every trace: its npm run simulate arguments and the targets it misses
   --json                print one JSON object`;
