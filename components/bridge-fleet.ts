@@ -23,7 +23,7 @@ import { renderAgentInstall } from "../render/agent-install";
 import { renderJvbBootScript, renderJvbEnvScript, renderJvbUnits } from "../render/jvb-boot";
 import { JvbShardConnection, renderJvbConf } from "../render/jvb-conf";
 import { AgentLocation } from "./agent-artifacts";
-import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
+import { absoluteWarmPool, debianAmiId, hostLaunchTemplate, hostRole } from "./host";
 import { hostUserData, stagedByExtension, STAGING_DIR } from "./host-user-data";
 
 export interface BridgeFleetArgs {
@@ -326,11 +326,9 @@ export class BridgeFleet extends pulumi.ComponentResource {
               },
             }
           : { launchTemplate: { id: lt.id, version: "$Latest" } }),
-        // minSize = maxGroupPreparedCapacity: an absolute pool size (AWS PutWarmPool), not group max − desired. No reuse
-        // on scale-in: a drained bridge keeps its drain tag and state; a fresh instance refills the pool instead.
         ...(a.warmPool
           ? {
-              warmPool: { poolState: "Stopped", minSize: a.warmPoolSize, maxGroupPreparedCapacity: a.warmPoolSize, instanceReusePolicy: { reuseOnScaleIn: false } },
+              warmPool: absoluteWarmPool(a.warmPoolSize),
               // On the group from its creation, before the pool's first instances launch: without it AWS may stop an
               // instance going into the pool before its boot is over. The bridge releases it (jvb-drain
               // await-in-service); one that never boots is replaced. 1200 s: a boot that configures the host takes

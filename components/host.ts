@@ -160,3 +160,13 @@ export function hostLaunchTemplate(name: string, parent: pulumi.Resource, args: 
     { parent },
   );
 }
+
+/**
+ * A group's warm pool of `size` stopped, prepared instances: an absolute size (minSize = maxGroupPreparedCapacity,
+ * AWS PutWarmPool), not AWS's default of group max − desired, which would keep a stopped volume for every instance the
+ * group could ever run. No reuse on scale-in: an instance leaving service keeps its state (drain tag, recorder state);
+ * a fresh instance refills the pool instead.
+ */
+export function absoluteWarmPool(size: number): aws.types.input.autoscaling.GroupWarmPool {
+  return { poolState: "Stopped", minSize: size, maxGroupPreparedCapacity: size, instanceReusePolicy: { reuseOnScaleIn: false } };
+}

@@ -20,7 +20,7 @@ import { agentConfigParameterName, renderCloudWatchAgentInstall } from "../rende
 import { JIBRI_PATHS, JibriBootInput, renderFinalizeWrapper, renderJibriBootScript, renderJibriEnvScript, renderJibriSystemFiles, renderJibriUnits } from "../render/jibri-boot";
 import { renderJibriConf } from "../render/jibri-conf";
 import { AgentLocation } from "./agent-artifacts";
-import { debianAmiId, hostLaunchTemplate, hostRole } from "./host";
+import { absoluteWarmPool, debianAmiId, hostLaunchTemplate, hostRole } from "./host";
 import { recordingsBucket } from "./recordings-bucket";
 import { hostUserData, stagedByExtension, STAGING_DIR } from "./host-user-data";
 
@@ -263,11 +263,7 @@ export class JibriPool extends pulumi.ComponentResource {
           // Held (heartbeats) while a recording or an upload runs; CONTINUE if the agent is gone.
           { name: hooks.terminating, lifecycleTransition: "autoscaling:EC2_INSTANCE_TERMINATING", heartbeatTimeout: 3600, defaultResult: "CONTINUE" },
         ],
-        // An absolute pool (minSize = maxGroupPreparedCapacity), not AWS's max − desired: a stopped 40 GiB volume for
-        // every recorder the group could ever run.
-        warmPool: a.warmPool
-          ? { poolState: "Stopped", minSize: a.warmPoolSize, maxGroupPreparedCapacity: a.warmPoolSize, instanceReusePolicy: { reuseOnScaleIn: false } }
-          : undefined,
+        warmPool: a.warmPool ? absoluteWarmPool(a.warmPoolSize) : undefined,
         // A refresh never replaces a protected (busy/uploading) recorder before it is done.
         instanceRefresh: { strategy: "Rolling", preferences: { minHealthyPercentage: 90, scaleInProtectedInstances: "Wait", skipMatching: true } },
         // Rebalancing across AZs would terminate recorders the replenisher did not choose (the terminating hook
