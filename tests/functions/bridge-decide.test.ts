@@ -13,12 +13,12 @@ import {
 const NOW = 1_000_000;
 /**
  * The numbers the cases compute with, pinned so the arithmetic in their comments holds whatever the defaults are tuned
- * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, scale-in at 0.7, a fixed 80-participant headroom (40 with
+ * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, undrain at it too, scale-in at 0.7, a fixed 80-participant headroom (40 with
  * history), up to 10 participants consolidated, the previous days' rise expected in full. The defaults' own headroom rule,
  * history weight and cold target have their own cases.
  */
 const P = resolveBridgePolicy({
-  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, scaleInStress: 0.7, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
+  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, scaleInStress: 0.7, undrainStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
   consolidateMaxParticipants: 10, profileWeight: 1,
 });
 /** Without the headroom, so a case shows one rule alone. */
@@ -66,6 +66,20 @@ describe("decideBridgeCapacity: situations", () => {
     const step2 = decideBridgeCapacity(state([bridge("a", 150), ...booting], [...flat(50, 36), 60, 80, 150, 260]), P, NOW + 60);
     assert.equal(step2.change, "out");
     assert.ok(step2.desiredCapacity > step1.desiredCapacity);
+  });
+
+  it("undrainStress: a draining bridge goes back into service before the serving ones reach the target stress", () => {
+    // Two serving bridges hold 154 and the total is flat: 154 ÷ 80 = 1.9 bridges at the target 0.8, but 154 ÷ 76 = 2.03 at
+    // 0.76, so the draining bridge (paid for already) serves again rather than the two filling up to Jicofo's 0.8.
+    const inst = [bridge("a", 77), bridge("b", 77), bridge("c", 20, { drainStartedS: NOW - 600 })];
+    const atTarget = decideBridgeCapacity(state(inst, flat(174)), P0, NOW);
+    assert.deepEqual([atTarget.change, atTarget.undrain], ["hold", []]);
+    const early = decideBridgeCapacity(state(inst, flat(174)), resolveBridgePolicy({ ...P0, undrainStress: 0.76 }), NOW);
+    assert.deepEqual([early.change, early.undrain, early.desiredCapacity], ["hold", ["c"], 3]);
+    assert.match(early.reason, /undrained 1: serving needs 3 for 174/);
+    // No launch for it: with nothing draining, the same load on two bridges holds.
+    const none = decideBridgeCapacity(state([bridge("a", 77), bridge("b", 77)], flat(154)), resolveBridgePolicy({ ...P0, undrainStress: 0.76 }), NOW);
+    assert.deepEqual([none.change, none.desiredCapacity], ["hold", 2]);
   });
 
   it("undrains draining bridges (the emptiest first) before launching", () => {
@@ -404,6 +418,10 @@ describe("decideBridgeCapacity: helpers", () => {
     assert.throws(() => resolveBridgePolicy({ targetStress: 0.72, scaleInStress: 0.74 }), /scaleInStress must be below targetStress \(0.72\)/);
     assert.equal(resolveBridgePolicy({ targetStress: 0.9 }).coldTargetStress, DEFAULT_BRIDGE_POLICY.coldTargetStress);
     assert.throws(() => resolveBridgePolicy({ minBridges: 5, maxBridges: 2 }), /minBridges must be at most maxBridges/);
+    // Undrain between scale-in and the target: below scale-in a bridge drained at one run would be undrained at the next.
+    assert.throws(() => resolveBridgePolicy({ undrainStress: 0.7 }), /undrainStress must be from scaleInStress \(0.74\) to targetStress \(0.8\), got 0.7/);
+    assert.throws(() => resolveBridgePolicy({ undrainStress: 0.85 }), /undrainStress must be from scaleInStress \(0.74\) to targetStress \(0.8\), got 0.85/);
+    assert.ok(Math.abs(resolveBridgePolicy({ targetStress: 0.72 }).undrainStress - 0.684) < 1e-9);
   });
 });
 
