@@ -28,12 +28,13 @@ export interface SimConfig {
    */
   readonly redistribution: { readonly intervalS: number; readonly stressThreshold: number; readonly timeoutS: number; readonly endpoints: number };
   /**
-   * Where Jicofo puts a new endpoint of a conference that is on a draining bridge. `own-conferences` (issue #9's model:
-   * draining bridges take no new conferences): on that bridge, as long as it is not overloaded. `none-while-active`
-   * (jicofo BridgeSelector.selectBridge with relays, the stack's setting): a draining bridge is no candidate at all
-   * while an active one is, so the endpoint goes to an active bridge (the conference spans both over a relay), and
-   * draining bridges serve anyone only when no active bridge is left; the LoadRedistributor then also counts draining
-   * bridges as places below the threshold (BridgeSelector.hasNonOverloadedBridge looks at every bridge).
+   * Where Jicofo puts a new endpoint of a conference that is on a draining bridge. `own-conferences` (the looser
+   * reading of issue #9's "draining bridges take no new conferences"): on that bridge, as long as it is not overloaded.
+   * `none-while-active`, the default (jicofo BridgeSelector.selectBridge with relays, the stack's setting): a draining
+   * bridge is no candidate at all while an active one is, so the endpoint goes to an active bridge (the conference
+   * spans both over a relay), and draining bridges serve anyone only when no active bridge is left; the
+   * LoadRedistributor then also counts draining bridges as places below the threshold
+   * (BridgeSelector.hasNonOverloadedBridge looks at every bridge).
    */
   readonly drainingJoins: DrainingJoins;
   /** Jicofo max-bridge-participants: endpoints of one conference per bridge (facts: 80). */
@@ -81,7 +82,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   recentJoinStress: 0.01,
   recentJoinWindowS: 20,
   redistribution: JICOFO_LOAD_REDISTRIBUTION,
-  drainingJoins: "own-conferences",
+  drainingJoins: "none-while-active",
   maxConferenceParticipantsPerBridge: 80,
   joinSpreadS: 180,
   p2pTurnShare: 0.15,

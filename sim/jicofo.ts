@@ -6,7 +6,9 @@
  *  3. the least loaded bridge already in the conference; 4. the least loaded serving bridge.
  * "Overloaded" = corrected stress ≥ 0.8, corrected stress = participants ÷ capacity + 0.01 per endpoint that
  * joined the bridge in the last 20 s (the flash-crowd guard). A bridge never holds more than 80 endpoints of one
- * conference. Draining bridges take no new conferences, but do take endpoints of conferences already on them.
+ * conference. Draining bridges (SimConfig.drainingJoins): by default as Jicofo with relays, no candidate at all while
+ * an active bridge exists; in the looser `own-conferences` model they take no new conferences but do take endpoints of
+ * conferences already on them.
  */
 import { SimConfig } from "./config";
 

@@ -32,8 +32,8 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
   --jibri-warm-pool N   prepared recorders in the shipped stack's Jibri warm pool (default ${SIM_JIBRI_WARM_POOL}, as
                         jibri.warmPoolSize; 0 = none: launches boot cold)
   --jicofo-draining R   ${DRAINING_JOINS.join(" | ")}: where a new endpoint of a conference on a draining
-                        bridge goes (default ${DEFAULT_SIM_CONFIG.drainingJoins}, issue #9's model; none-while-active is
-                        Jicofo with relays, the stack's setting: to an active bridge)
+                        bridge goes (default ${DEFAULT_SIM_CONFIG.drainingJoins}: Jicofo with relays, the stack's
+                        setting, to an active bridge; own-conferences: to the draining bridge while below 0.8)
   --json                print one JSON object instead of the table
   --chart FILE.svg      write load vs capacity per policy as SVG`;
 
