@@ -6,6 +6,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
 import { REPLENISH_DEFAULTS } from "../../functions/jibri-replenisher/decide";
 import { DEFAULT_SIM_CONFIG, SIM_WARM_POOL, simPolicies } from "../../sim/config";
 import { perfectForecaster } from "../../sim/bridge-policies";
@@ -205,6 +206,19 @@ describe("simulate: reserves (reserveLaunches)", () => {
     const off = row(simulate(confs, opts(["default"], NO_FAULTS, { reserveLaunches: 0 }, 0)), "default");
     assert.ok(on.bridgeInstanceHours < off.bridgeInstanceHours * 0.98, `${on.bridgeInstanceHours.toFixed(1)} h vs ${off.bridgeInstanceHours.toFixed(1)} h without reserves`);
     assert.equal(on.overloadedPct, 0);
+  });
+});
+
+describe("simulate: undrainStress under Jicofo's draining rule", () => {
+  it("on top-of-hour.csv, undraining only at the target overloads the serving bridges while draining ones idle; at 0.76 nobody is overloaded", function () {
+    const confs = readTrace(requireShared(this, "traces", "top-of-hour.csv"));
+    assert.equal(DEFAULT_SIM_CONFIG.drainingJoins, "none-while-active");
+    const atTarget = row(simulate(confs, opts(["default"], NO_FAULTS, { undrainStress: 0.8 })), "default");
+    const early = row(simulate(confs, opts(["default"], NO_FAULTS, {})), "default");
+    assert.equal(resolveBridgePolicy().undrainStress, 0.76);
+    assert.ok(atTarget.overloadedPct > 0.02, `undraining at 0.8: ${atTarget.overloadedPct.toFixed(3)} % overloaded`);
+    assert.equal(early.overloadedPct, 0);
+    assert.ok(early.oracleRatio <= 1.3, `${early.oracleRatio.toFixed(3)} × oracle`);
   });
 });
 
