@@ -45,7 +45,7 @@ export interface JibriPoolArgs {
   readonly instanceType?: pulumi.Input<string>;
   /** Root volume in GiB (recordings wait there until uploaded). @default 40 */
   readonly rootVolumeGiB?: number;
-  /** N: idle recorders kept ready (the floor of the replenisher's buffer). @default 3 */
+  /** N: idle recorders kept ready (the floor of the replenisher's buffer). @default 5 */
   readonly idleTarget?: number;
   /** Most recorders in the group. @default 20 */
   readonly max?: number;

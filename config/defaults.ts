@@ -1,3 +1,5 @@
+import { REPLENISH_DEFAULTS } from "../functions/jibri-replenisher/decide";
+
 /**
  * Every default of the stack config, in one place. Sources: jitsi-facts.md unless a comment says otherwise.
  * The schema (config/sections/*.ts) applies these; components receive fully resolved values.
@@ -41,8 +43,8 @@ export const DEFAULTS = {
   },
   jibri: {
     instanceType: "c5.xlarge",
-    /** The seed's example: keep 3 idle recorders. */
-    idleTarget: 3,
+    /** The replenisher's floor (REPLENISH_DEFAULTS.idleTarget says why 5, not the seed's example of 3). */
+    idleTarget: REPLENISH_DEFAULTS.idleTarget,
     max: 20,
     /**
      * Prepared (stopped, set-up) recorders in a warm pool: a launch records after ~1 min instead of a boot, install and

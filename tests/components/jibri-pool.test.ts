@@ -71,7 +71,7 @@ describe("components/jibri-pool in the prod plan", function () {
   it("group: 0..max with the idle target as its first desired capacity, both lifecycle hooks, a warm pool of 10 by default", () => {
     const g = inputs(of("aws:autoscaling/group:Group", `${POOL}-asg`));
     const max = plan.config.regions.find((r) => r.name === "us-east-1")!.jibri.max;
-    assert.deepStrictEqual([g.name, g.minSize, g.maxSize, g.desiredCapacity], ["prod-us-east-1-jibri", 0, max, 3]);
+    assert.deepStrictEqual([g.name, g.minSize, g.maxSize, g.desiredCapacity], ["prod-us-east-1-jibri", 0, max, 5]);
     const hooks = Object.fromEntries(g.initialLifecycleHooks.map((h: Any) => [h.lifecycleTransition, [h.name, h.heartbeatTimeout, h.defaultResult]]));
     assert.deepStrictEqual(hooks, {
       "autoscaling:EC2_INSTANCE_LAUNCHING": ["prod-us-east-1-jibri-launching", 1800, "ABANDON"],
@@ -121,7 +121,7 @@ describe("components/jibri-pool in the prod plan", function () {
     const target = JSON.parse(fn.environment.variables.JIBRI_TARGET);
     const max = plan.config.regions.find((r) => r.name === "us-east-1")!.jibri.max;
     // The warm pool's lead (a prepared recorder records after about a minute), not a cold boot's 600 s.
-    assert.deepStrictEqual([target.idleTarget, target.maxInstances, target.leadTimeSeconds], [3, max, 180]);
+    assert.deepStrictEqual([target.idleTarget, target.maxInstances, target.leadTimeSeconds], [5, max, 180]);
     assert.ok(fn.code["[archive]"].bytes < 100 * 1024, `archive ${fn.code["[archive]"].bytes} bytes`);
     const st = statements(of("aws:iam/rolePolicy:RolePolicy", `${POOL}-replenisher-policy`));
     const scale = st.find((s) => s.Sid === "ScaleOwnGroup");
@@ -189,7 +189,7 @@ describe("components/jibri-pool arguments and the Lambda closure", () => {
   const base = { deployment: "d", region: "us-east-1", domain: "meet.example.com", shards: [{ id: "s", region: "us-east-1", hostname: "h", secretParameters: { focus: "/a", jvb: "/b", jibri: "/c", recorder: "/d" } }], vpcId: "vpc-1", subnetIds: ["subnet-1"], agent: { bucket: "b", key: "k", objectArn: "arn:aws:s3:::b/k" } };
   it("resolves defaults in one place", () => {
     const a = resolveJibriPoolArgs(base);
-    assert.deepStrictEqual([a.poolName, a.idleTarget, a.max, a.warmPool, a.warmPoolSize, a.leadTimeSeconds, a.usageTimeoutMinutes, a.resolution], ["jibri", 3, 20, true, 10, 180, 240, "1280x720"]);
+    assert.deepStrictEqual([a.poolName, a.idleTarget, a.max, a.warmPool, a.warmPoolSize, a.leadTimeSeconds, a.usageTimeoutMinutes, a.resolution], ["jibri", 5, 20, true, 10, 180, 240, "1280x720"]);
     assert.equal(resolveJibriPoolArgs({ ...base, warmPool: false }).leadTimeSeconds, 600, "a cold boot installs and reboots");
   });
   it("reports every bad field together", () => {

@@ -43,7 +43,7 @@ describe("stack config: valid configs get their defaults in one place", () => {
     assert.strictEqual(c.regions[0].shards, 1);
     assert.strictEqual(c.regions[0].shard.stressThreshold, 0.8);
     assert.strictEqual(c.regions[0].bridges.maxDrainSeconds, 3600);
-    assert.strictEqual(c.regions[0].jibri.idleTarget, 3);
+    assert.strictEqual(c.regions[0].jibri.idleTarget, 5);
     assert.strictEqual(c.regions[0].edge.instances, 2);
     assert.strictEqual(c.turn.credentialTtlSeconds, 86400);
   });

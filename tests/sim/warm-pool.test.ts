@@ -5,6 +5,7 @@
  */
 import { strict as assert } from "assert";
 import { resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
+import { REPLENISH_DEFAULTS } from "../../functions/jibri-replenisher/decide";
 import { fleetState } from "../../sim/bridge-policies";
 import { DEFAULT_SIM_CONFIG, simPolicies } from "../../sim/config";
 import { simulate } from "../../sim/engine";
@@ -107,17 +108,21 @@ describe("simulate: the recorder warm pool (--jibri-warm-pool)", () => {
     assert.equal(simPolicies({}, { leadTimeSeconds: 400 }, 3).replenishTarget.leadTimeSeconds, 400, "a named lead wins");
   });
 
-  it("a cluster of recordings in a trace's first minutes: a cold pool misses two, a warm pool of 3 serves them all", function () {
+  it("a cluster of recordings in a trace's first minutes: against a floor of 3 a cold pool misses two, a warm pool of 3 serves them all; the default floor of 5 serves them cold", function () {
     this.timeout(20_000);
     // A round-the-clock trace of 4000 meetings: 5 recordings 4–7 minutes in, 3 of them within 15 s, against the 3
     // idle recorders the pool starts with; a cold launch (300 s lead) is idle too late for two of them.
     const confs = generateTrace({ seed: 4517, days: 1, regions: ["us-east-1"], conferencesPerDay: 4000, shape: "flat", recordShare: 0.33 });
-    const run = (jibriWarmPool: number) =>
-      simulate(confs, { cfg: DEFAULT_SIM_CONFIG, ...simPolicies({}, {}, jibriWarmPool), faults: NO_FAULTS, policies: ["default", "static-peak"] }).policies;
-    const [cold] = run(0);
-    const [warm, stat] = run(3);
+    const run = (jibriWarmPool: number, idleTarget?: number) =>
+      simulate(confs, { cfg: DEFAULT_SIM_CONFIG, ...simPolicies({}, idleTarget === undefined ? {} : { idleTarget }, jibriWarmPool), faults: NO_FAULTS, policies: ["default", "static-peak"] }).policies;
+    const [cold] = run(0, 3);
+    const [warm, stat] = run(3, 3);
     assert.ok(cold.failedRecordingStarts > 0);
     assert.equal(warm.failedRecordingStarts, 0);
     assert.ok(warm.recorderInstanceHours < stat.recorderInstanceHours, `${warm.recorderInstanceHours} h vs static ${stat.recorderInstanceHours} h`);
+    const [coldFive, stat5] = run(0);
+    assert.equal(REPLENISH_DEFAULTS.idleTarget, 5);
+    assert.equal(coldFive.failedRecordingStarts, 0);
+    assert.ok(coldFive.recorderInstanceHours < stat5.recorderInstanceHours);
   });
 });
