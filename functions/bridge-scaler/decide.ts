@@ -453,7 +453,8 @@ export function decideBridgeCapacity(state: BridgeFleetState, shipped: BridgePol
   const warm = state.instances.filter((b) => WARM.has(b.lifecycleState));
   const warmPrepared = warm.filter((b) => PREPARED.has(b.lifecycleState));
   // The next launch is a warm start only while the pool holds a prepared instance; otherwise it boots cold, and every
-  // rule below (forecast scale included) plans at the cold target, the scale-in threshold scaled with it.
+  // rule below (forecast scale included) plans at the cold target, the scale-in threshold scaled with it, undrains at
+  // most at it.
   const cold = shipped.coldTargetStress / shipped.targetStress;
   const policy = warmPrepared.length > 0
     ? shipped

@@ -255,11 +255,11 @@ describe("simulate: Jicofo load redistribution (jicofo.bridge.load-redistributio
     f.redistribute(100);
     assert.equal(f.redistributedEndpoints, 40, "20 off each bridge at 0.95: the draining one is below 0.8");
     assert.equal(c.participants, 0, "re-invited endpoints go to the active bridges, never the draining one");
-    const issueModel = fleetOf(3, { ...DEFAULT_SIM_CONFIG, drainingJoins: "own-conferences" });
-    issueModel.softDrain(issueModel.bridges[2], 0);
-    for (let i = 0; i < 190; i++) issueModel.join(i % 19, 0);
-    issueModel.redistribute(100);
-    assert.equal(issueModel.redistributedEndpoints, 0, "the looser model waits for a serving bridge below 0.8");
+    const looser = fleetOf(3, { ...DEFAULT_SIM_CONFIG, drainingJoins: "own-conferences" });
+    looser.softDrain(looser.bridges[2], 0);
+    for (let i = 0; i < 190; i++) looser.join(i % 19, 0);
+    looser.redistribute(100);
+    assert.equal(looser.redistributedEndpoints, 0, "the looser model waits for a serving bridge below 0.8");
   });
 
   it("does nothing while no serving bridge is below Jicofo's 0.8 (nowhere to go), and not when turned off", () => {
