@@ -474,4 +474,30 @@ describe("decideBridgeCapacity: invariants (fast-check)", () => {
       { numRuns: 400 },
     );
   });
+
+  it("a bridge drained at one run is not undrained at the next when nothing changed (undrainStress from scaleInStress up)", () => {
+    const arbSteady = fc.record({
+      loads: fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 2, maxLength: 10 }),
+      warm: fc.boolean(),
+      undrainStress: fc.constantFrom(0.74, 0.76, 0.78, 0.8),
+    });
+    let drains = 0;
+    fc.assert(
+      fc.property(arbSteady, ({ loads, warm, undrainStress }) => {
+        const policy = resolveBridgePolicy({ maxBridges: 20, undrainStress });
+        const total = loads.reduce((a, b) => a + b, 0);
+        const pool: BridgeInstance[] = warm ? [{ instanceId: "w", lifecycleState: "Warmed:Stopped", protectedFromScaleIn: false, launchTimeS: NOW - 9000 }] : [];
+        const first = loads.map((p, i) => bridge(`b${i}`, p));
+        const d1 = decideBridgeCapacity(state([...first, ...pool], flat(total, 70)), policy, NOW);
+        if (d1.drain.length === 0) return;
+        drains++;
+        // The handler tags the victims; a minute later the samples and the fleet total are the same.
+        const second = first.map((b) => (d1.drain.includes(b.instanceId) ? { ...b, drainStartedS: NOW } : b));
+        const d2 = decideBridgeCapacity(state([...second, ...pool], flat(total, 70)), policy, NOW + 60);
+        assert.deepEqual(d2.undrain, [], `drained ${d1.drain.join(",")} at ${d1.reason}; undrained at ${d2.reason}`);
+      }),
+      { numRuns: 300 },
+    );
+    assert.ok(drains > 20, `the property saw ${drains} drains`);
+  });
 });
