@@ -482,12 +482,12 @@ export function decideBridgeCapacity(state: BridgeFleetState, shipped: BridgePol
   const shortForecast = Math.max(known, shortF.expected);
   // Bridges for a forecast: the expected load at targetStress, a remembered surge at burstStress (above Jicofo's
   // 0.8 it spills evenly; below 1.0 nobody is overloaded).
-  const bridgesForForecast = (f: Forecast, base: number, minus: number): number =>
-    Math.max(bridgesFor(Math.max(base, f.expected) - minus), bridgesFor(Math.max(base, f.surge) - minus, policy.burstStress));
+  const bridgesForForecast = (f: Forecast, base: number, minus: number, stress = policy.targetStress): number =>
+    Math.max(bridgesFor(Math.max(base, f.expected) - minus, stress), bridgesFor(Math.max(base, f.surge) - minus, policy.burstStress));
   const elsewhere = (): number => sum(draining) + sum(leaving);
   const servingWant = (): number => clamp(bridgesForForecast(shortF, known, elsewhere()));
   // Draining bridges go back into service at the lower undrainStress (BridgePolicy.undrainStress says why).
-  const undrainWant = (): number => Math.max(servingWant(), clamp(bridgesFor(shortForecast - elsewhere(), policy.undrainStress)));
+  const undrainWant = (): number => clamp(bridgesForForecast(shortF, known, elsewhere(), policy.undrainStress));
   const groupWant = clamp(bridgesForForecast(longF, known, sum(leaving)));
 
   // Booting bridges come up serving, unless tagged as reserves (they come up drained, see reserveLaunches).
