@@ -79,9 +79,9 @@ export const BENCH_SETS: readonly BenchSet[] = [
     bridgesOnly: true, needsShared: true,
     traces: () => resampledShared(1),
   },
-  // Validation: the same kinds of trace with seeds no default was chosen on. The sets above have been looked at while
-  // tuning, so their counts flatter the policy; these say how it does on traces it has truly not seen. Tune on the
-  // sets above, then check here (a change that helps only there is noise).
+  // Validation: the same kinds of trace with fresh seeds, added after the sets above had been looked at while tuning
+  // (their counts flatter the policy). Tune on the sets above, then check here (a change that helps only there is
+  // noise); the defaults chosen since (undrainStress, the recorders' floor) were checked here too (docs/simulator.md).
   {
     name: "validation-day", about: "validation, 1 day, 1 region: 4 shapes × 1500–5000 meetings × 3 fresh seeds, 15 or 33 % recorded",
     bridgesOnly: false, needsShared: false,
