@@ -34,14 +34,13 @@ export function recentRise(series: readonly (number | null)[], leadS: number, me
  * mean that halves each older cycle's weight (`recent`: 2/3 the last cycle, 1/3 the one before, so a ramp's growing
  * crowds count) — applied to the latest total. Meetings start on a half-hour grid, so crowds recur with that period;
  * the period is a policy number, the surges themselves are learned from the series. `floor` keeps tiny night loads
- * from giving huge ratios.
+ * from giving huge ratios. `end` is the minute forecast from (the newest by default; {@link biggestMiss} replays older ones).
  */
-export function seasonalRise(series: readonly (number | null)[], leadS: number, periodS: number, cycles: number, floor: number, aggregate: "max" | "recent" = "max"): number {
-  const last = series.length > 0 ? series[series.length - 1] : null;
+export function seasonalRise(series: readonly (number | null)[], leadS: number, periodS: number, cycles: number, floor: number, aggregate: "max" | "recent" = "max", end: number = series.length - 1): number {
+  const last = end >= 0 ? series[end] : null;
   if (periodS <= 0 || last === null || last === undefined) return 0;
   const p = Math.round(periodS / 60);
   const k = Math.max(1, Math.ceil(leadS / 60));
-  const end = series.length - 1;
   const ratios: { ratio: number; weight: number }[] = [];
   for (let c = 1; c <= cycles; c++) {
     const i0 = end - c * p;
@@ -97,33 +96,74 @@ export interface Forecast {
  */
 export type ForecastHorizon = "serving" | "group";
 
+/**
+ * The fleet total's own forecast made at minute `end` of the series: that minute's total plus the larger of its current
+ * growth and the seasonal rise (no headroom, no previous days). Undefined when that minute is missing.
+ */
+export function trendForecast(series: readonly (number | null)[], end: number, policy: BridgePolicy, leadS: number, horizon: ForecastHorizon): number | undefined {
+  const last = end >= 0 ? series[end] : null;
+  if (last === null || last === undefined) return undefined;
+  const k = Math.min(policy.trendMinutes, end);
+  const before = k > 0 ? series[end - k] : null;
+  // A rise is expected to go on for as long as the window that measured it, not for the whole lead: a crowd joins
+  // within a few minutes (docs/simulator.md join model), and projecting a short slope over a whole boot overshoots
+  // right after every crowd (DEFAULT_BRIDGE_POLICY.trendMinutes says what was measured).
+  const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * Math.min(leadS / 60, k) : 0;
+  const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress, horizon === "serving" ? "max" : "recent", end);
+  return last + Math.max(growth, seasonal);
+}
+
+/**
+ * This fleet's recent surprise: {@link trendForecast} replayed at every minute of the last `headroomLearnS` whose lead
+ * has passed, and the most the fleet total then rose above it within the lead (0 if it never did). A calm fleet learns
+ * that it needs little room beyond its forecast, a fleet whose crowds beat the forecast learns how much they beat it
+ * by. Undefined when learning is off or no minute can be replayed yet (the square-root rule alone then).
+ */
+export function biggestMiss(series: readonly (number | null)[], policy: BridgePolicy, leadS: number, horizon: ForecastHorizon): number | undefined {
+  if (policy.headroomLearnS <= 0) return undefined;
+  const k = Math.max(1, Math.ceil(leadS / 60));
+  const end = series.length - 1;
+  let miss: number | undefined;
+  for (let t = end - k; t >= Math.max(0, end - k - Math.round(policy.headroomLearnS / 60)); t--) {
+    const forecast = trendForecast(series, t, policy, leadS, horizon);
+    if (forecast === undefined) continue;
+    let reached = -Infinity;
+    for (let u = t + 1; u <= t + k; u++) {
+      const v = series[u];
+      if (v !== null && v !== undefined) reached = Math.max(reached, v);
+    }
+    if (reached > -Infinity) miss = Math.max(miss ?? 0, reached - forecast);
+  }
+  return miss;
+}
+
 /** Forecast of fleet participants `leadS` ahead; undefined when the newest minute is missing. */
 export function forecastParticipants(state: BridgeFleetState, policy: BridgePolicy, leadS: number, horizon: ForecastHorizon = "serving"): Forecast | undefined {
   const series = state.fleetParticipantsPerMinute;
   const last = series.length > 0 ? series[series.length - 1] : null;
   if (last === null || last === undefined) return undefined;
-  const k = Math.min(policy.trendMinutes, series.length - 1);
-  const before = k > 0 ? series[series.length - 1 - k] : null;
-  // A rise is expected to go on for as long as the window that measured it, not for the whole lead: a crowd joins
-  // within a few minutes (docs/simulator.md join model), and projecting a short slope over a whole boot overshoots
-  // right after every crowd (DEFAULT_BRIDGE_POLICY.trendMinutes says what was measured).
-  const growth = before !== null && before !== undefined ? (Math.max(0, last - before) / k) * Math.min(leadS / 60, k) : 0;
-  const seasonal = seasonalRise(series, leadS, policy.seasonalPeriodS, policy.seasonalCycles, policy.participantsPerBridge * policy.targetStress, horizon === "serving" ? "max" : "recent");
+  const trend = trendForecast(series, series.length - 1, policy, leadS, horizon) ?? last;
   // The previous days' rise counts at profileWeight (BridgePolicy.profileWeight says why not fully).
   const learnedPeak = previousDaysForecast(state, Math.max(last, 0), policy.participantsPerBridge * policy.targetStress);
   const history = state.previousDaysUpcomingPeak.length > 0 ? last + policy.profileWeight * (learnedPeak - last) : 0;
   // Headroom only while someone is on a bridge, so an idle fleet can still go to zero at night (minBridges 0); it grows
-  // with √load up to its cap (BridgePolicy.headroomScale). With previous days in CloudWatch their rise at this time of
-  // day is already in `history`: the cap is then only for surprises beyond it (headroomWithHistoryParticipants).
+  // with √load up to its cap (BridgePolicy.headroomScale), and is no more than the fleet's own recent surprise allows
+  // (BridgePolicy.headroomLearnS). With previous days in CloudWatch their rise at this time of day is already in
+  // `history`: the cap is then only for surprises beyond it (headroomWithHistoryParticipants).
   const learned = policy.profileWeight > 0 && state.previousDaysUpcomingPeak.length > 0;
-  const cap = learned ? policy.headroomWithHistoryParticipants : policy.headroomParticipants;
-  const headroom = last > 0 ? Math.min(cap, policy.headroomScale * Math.sqrt(last)) : 0;
-  return { expected: Math.max(last + Math.max(growth, seasonal, headroom), history), surge: last + recentRise(series, leadS, policy.riseMemoryS) };
+  const miss = last > 0 ? biggestMiss(series, policy, leadS, horizon) : undefined;
+  const cap = learned ? policy.headroomWithHistoryParticipants : miss !== undefined ? policy.headroomLearnedParticipants : policy.headroomParticipants;
+  const surprise = miss === undefined ? Infinity : policy.headroomLearnFactor * miss;
+  const headroom = last > 0 ? Math.min(cap, policy.headroomScale * Math.sqrt(last), surprise) : 0;
+  return { expected: Math.max(trend, last + headroom, history), surge: last + recentRise(series, leadS, policy.riseMemoryS) };
 }
 
 /** Minutes of per-minute fleet totals the handler must read for {@link BridgeFleetState.fleetParticipantsPerMinute}. */
 export function fleetHistoryMinutes(policy: BridgePolicy): number {
   const lead = Math.ceil((policy.bootS + policy.metricDelayS + policy.scheduleS) / 60);
-  return Math.max(Math.ceil(policy.scaleInStableS / 60), Math.ceil(policy.riseMemoryS / 60) + lead, policy.trendMinutes, Math.round(policy.seasonalPeriodS / 60) * policy.seasonalCycles) + 1;
+  const lookback = Math.max(policy.trendMinutes, Math.round(policy.seasonalPeriodS / 60) * policy.seasonalCycles);
+  // biggestMiss replays the forecast over headroomLearnS back from a lead ago, each replay reading `lookback` before it.
+  const learn = policy.headroomLearnS > 0 ? Math.round(policy.headroomLearnS / 60) + lead + lookback : 0;
+  return Math.max(Math.ceil(policy.scaleInStableS / 60), Math.ceil(policy.riseMemoryS / 60) + lead, lookback, learn) + 1;
 }
 

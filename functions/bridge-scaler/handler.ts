@@ -251,7 +251,8 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     nowS - p.maxSampleAgeS - 2 * MINUTE,
     nowS,
   );
-  // As many minutes of fleet totals as decide() looks back (both half-hour cycles of the seasonal rise).
+  // As many minutes of fleet totals as decide() looks back (both half-hour cycles of the seasonal rise, and the three
+  // hours over which it replays its own forecast to learn the headroom).
   const minutes = fleetHistoryMinutes(p);
   const historyStart = nowS - Math.max(cfg.historyDays * 86400, (minutes + 5) * MINUTE);
   const fleet = (await metricData(c.cw, [participantsQuery("fleet", cfg, "Sum")], historyStart, nowS)).get("fleet") ?? [];

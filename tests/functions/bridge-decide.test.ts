@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
 import {
-  BridgeFleetState, BridgeInstance, BridgePolicyError, chooseVictims, decideBridgeCapacity, DEFAULT_BRIDGE_POLICY,
+  biggestMiss, BridgeFleetState, BridgeInstance, BridgePolicyError, chooseVictims, decideBridgeCapacity, DEFAULT_BRIDGE_POLICY,
   fleetHistoryMinutes, forecastParticipants, recentRise, resolveBridgePolicy, seasonalRise, undrainOrder,
 } from "../../functions/bridge-scaler/decide";
 
@@ -14,11 +14,11 @@ const NOW = 1_000_000;
 /**
  * The numbers the cases compute with, pinned so the arithmetic in their comments holds whatever the defaults are tuned
  * to: target stress 0.8 (80 participants a bridge) with or without a warm pool, undrain at it too, scale-in at 0.7, a fixed 80-participant headroom (40 with
- * history), up to 10 participants consolidated, the previous days' rise expected in full. The defaults' own headroom rule,
- * history weight and cold target have their own cases.
+ * history, none learned), up to 10 participants consolidated, the previous days' rise expected in full. The defaults' own
+ * headroom rules, history weight and cold target have their own cases.
  */
 const P = resolveBridgePolicy({
-  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, scaleInStress: 0.7, undrainStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000,
+  minBridges: 1, maxBridges: 20, targetStress: 0.8, coldTargetStress: 0.8, scaleInStress: 0.7, undrainStress: 0.8, headroomParticipants: 80, headroomWithHistoryParticipants: 40, headroomScale: 1000, headroomLearnS: 0,
   consolidateMaxParticipants: 10, profileWeight: 1,
 });
 /** Without the headroom, so a case shows one rule alone. */
@@ -328,7 +328,8 @@ describe("decideBridgeCapacity: forecasting", () => {
   });
 
   it("headroom grows with the square root of the load up to its cap: a quiet night keeps one bridge, a busy fleet the whole cap", () => {
-    const D = DEFAULT_BRIDGE_POLICY;
+    // The square-root rule alone (no learning from the fleet's own misses: that has its own case).
+    const D = resolveBridgePolicy({ headroomLearnS: 0 });
     const night = state([bridge("a", 25)], flat(25));
     // 25 on one bridge: room for 5 × √25 = 25 more, 50 in all, still one bridge at the target (a fixed 80 kept two).
     assert.equal(forecastParticipants(night, D, 300)!.expected, 25 + D.headroomScale * 5);
@@ -379,8 +380,43 @@ describe("decideBridgeCapacity: helpers", () => {
     assert.equal(recentRise([10, null, 50], 60, 600), 0);
   });
 
-  it("fleetHistoryMinutes covers the seasonal cycles, the surge memory and the scale-in window", () => {
-    assert.equal(fleetHistoryMinutes(DEFAULT_BRIDGE_POLICY), Math.max(5, 30 + 5, 3, 60) + 1);
+  it("learned headroom: the fleet's own forecast replayed over the last headroomLearnS — a calm fleet keeps none, a surprise keeps 1.2 × its size", () => {
+    const D = DEFAULT_BRIDGE_POLICY;
+    // 200 minutes at 100, then 130 from minute 100 on: replayed at minute 99 the forecast said 100 (no growth, no
+    // earlier cycle rose), and within the 2-minute lead the total reached 130: a miss of 30. Every later replay saw
+    // the rise coming (growth, then the seasonal cycles), so 30 is the biggest.
+    const stepped = [...flat(100, 100), ...flat(130, 100)];
+    assert.equal(biggestMiss(stepped, D, 120, "serving"), 30);
+    // Two bridges and a prepared instance in the warm pool (the next launch a warm start).
+    const two = [bridge("a", 65), bridge("b", 65), { instanceId: "w", lifecycleState: "Warmed:Stopped", protectedFromScaleIn: false, launchTimeS: NOW - 7200 } as BridgeInstance];
+    // Room for 1.2 × 30 = 36 more (below 5 × √130 ≈ 57 and the cap 100).
+    assert.equal(forecastParticipants(state(two, stepped), D, 120)!.expected, 130 + 36);
+    // Three calm hours: nothing beat the forecast, so no room beyond it: 130 fits two bridges at 0.8.
+    const calm = flat(130, 200);
+    assert.equal(biggestMiss(calm, D, 120, "serving"), 0);
+    assert.equal(forecastParticipants(state(two, calm), D, 120)!.expected, 130);
+    assert.equal(decideBridgeCapacity(state(two, calm), D, NOW).estimate.wantBridges, 2);
+    // Without learning the square-root rule keeps 57 more: a third bridge for the same calm fleet.
+    const unlearned = resolveBridgePolicy({ headroomLearnS: 0 });
+    assert.equal(biggestMiss(calm, unlearned, 120, "serving"), undefined);
+    assert.equal(decideBridgeCapacity(state(two, calm), unlearned, NOW).estimate.wantBridges, 3);
+    // So does a cold launch (no prepared instance): a boot's longer lead keeps the square-root rule (at 0.76: 3 bridges).
+    assert.equal(decideBridgeCapacity(state(two.slice(0, 2), calm), D, NOW).estimate.wantBridges, 3);
+    // A big miss is bounded by the learned cap: 600 → 800 in one minute, 1.2 × 200 and 5 × √800 ≈ 141 above 100.
+    const surge = [...flat(600, 100), ...flat(800, 100)];
+    assert.equal(forecastParticipants(state(two, surge), D, 120)!.expected, 800 + D.headroomLearnedParticipants);
+    assert.ok(D.headroomLearnedParticipants > D.headroomParticipants);
+    // A miss older than the window is forgotten: the step at minute 10 of 200 is more than 3 h + a lead back.
+    assert.equal(biggestMiss([...flat(100, 10), ...flat(130, 190)], D, 120, "serving"), 0);
+    // Too short a series to replay anything: the square-root rule alone.
+    assert.equal(biggestMiss([130, 130], D, 120, "serving"), undefined);
+    assert.equal(forecastParticipants(state(two, [130, 130]), D, 120)!.expected, 130 + Math.min(D.headroomParticipants, 5 * Math.sqrt(130)));
+  });
+
+  it("fleetHistoryMinutes covers the seasonal cycles, the surge memory, the scale-in window and the replayed forecasts", () => {
+    // Learning over 3 h: 180 replayed minutes from a lead (5) ago, each reading two half-hour cycles (60) before it.
+    assert.equal(fleetHistoryMinutes(DEFAULT_BRIDGE_POLICY), 180 + 5 + 60 + 1);
+    assert.equal(fleetHistoryMinutes(resolveBridgePolicy({ headroomLearnS: 0 })), Math.max(5, 30 + 5, 4, 60) + 1);
   });
 
   it("chooseVictims skips bridges without a fresh sample", () => {

@@ -39,9 +39,9 @@ describe("simulate: tiny hand-computed traces", () => {
     // (4 instances, each billed for its 180 s boot before it stops): 2.2 h.
     const d = row(r, "default").bridgeInstanceHours;
     assert.ok(Math.abs(d - (2 + (SIM_WARM_POOL * 180) / 3600)) < 1e-9, `default ${d} h`);
-    // Without a warm pool, a fixed one-bridge headroom adds a second bridge from a boot after the meeting starts until
-    // it ends: 2 h + ~59 min.
-    const fixed = row(simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts(["default"], NO_FAULTS, { headroomScale: 1000, headroomParticipants: 80 }, 0)), "default");
+    // Without a warm pool, a fixed one-bridge headroom (not learned from the fleet's own misses) adds a second bridge
+    // from a boot after the meeting starts until it ends: 2 h + ~59 min.
+    const fixed = row(simulate(trace(["c1,us-east-1,3600,3600,5,0,0"]), opts(["default"], NO_FAULTS, { headroomScale: 1000, headroomParticipants: 80, headroomLearnS: 0 }, 0)), "default");
     assert.ok(fixed.bridgeInstanceHours > 2.9 && fixed.bridgeInstanceHours < 3.05, `fixed headroom ${fixed.bridgeInstanceHours} h`);
     for (const p of r.policies) {
       assert.equal(p.overloadedPct, 0, p.name);
@@ -219,6 +219,32 @@ describe("simulate: undrainStress under Jicofo's draining rule", () => {
     assert.ok(atTarget.overloadedPct > 0.02, `undraining at 0.8: ${atTarget.overloadedPct.toFixed(3)} % overloaded`);
     assert.equal(early.overloadedPct, 0);
     assert.ok(early.oracleRatio <= 1.3, `${early.oracleRatio.toFixed(3)} × oracle`);
+  });
+});
+
+describe("simulate: headroom learned from the fleet's own forecast misses (headroomLearnS)", () => {
+  // The previous release's rule: the square root of the load up to 60, learned from nothing.
+  const SQRT_ONLY = { headroomLearnS: 0, headroomParticipants: 60 };
+  const day = (seed: number, conferencesPerDay: number, shape: "flat" | "flash") =>
+    generateTrace({ seed, days: 1, regions: ["us-east-1"], conferencesPerDay, shape, recordShare: 0.15 });
+
+  it("a calm small fleet (1500 meetings, 2–7 bridges) keeps less room than the square-root rule: cheaper, nobody overloaded", () => {
+    const confs = day(8103, 1500, "flat");
+    const learned = row(simulate(confs, opts(["default"])), "default");
+    const sqrt = row(simulate(confs, opts(["default"], NO_FAULTS, SQRT_ONLY)), "default");
+    assert.ok(learned.oracleRatio < sqrt.oracleRatio - 0.04, `${learned.oracleRatio.toFixed(3)} vs ${sqrt.oracleRatio.toFixed(3)} × oracle`);
+    assert.ok(learned.oracleRatio <= 1.3, `${learned.oracleRatio.toFixed(3)} × oracle`);
+    assert.equal(learned.overloadedPct, 0);
+    assert.equal(sqrt.overloadedPct, 0);
+  });
+
+  it("on a flash-crowd day whose crowds beat the forecast, the learned room goes past the old cap of 60: nobody overloaded", () => {
+    const confs = day(2534, 2000, "flash");
+    const learned = row(simulate(confs, opts(["default"])), "default");
+    const sqrt = row(simulate(confs, opts(["default"], NO_FAULTS, SQRT_ONLY)), "default");
+    assert.ok(sqrt.overloadedPct > 0.005, `square-root rule: ${sqrt.overloadedPct.toFixed(3)} % overloaded`);
+    assert.equal(learned.overloadedPct, 0);
+    assert.ok(learned.oracleRatio <= 1.3, `${learned.oracleRatio.toFixed(3)} × oracle`);
   });
 });
 
