@@ -32,9 +32,9 @@
  * - While the ASG has not yet carried out the previous desired capacity, no capacity change is decided.
  */
 
-import { biggestMiss, fleetHistoryMinutes, Forecast, ForecastHorizon, forecastParticipants, recentRise, seasonalRise, trendForecast } from "./forecast";
+import { biggestMiss, fleetHistoryMinutes, Forecast, ForecastHorizon, forecastParticipants, recentRise, seasonalRise } from "./forecast";
 
-export { biggestMiss, fleetHistoryMinutes, forecastParticipants, recentRise, seasonalRise, trendForecast };
+export { biggestMiss, fleetHistoryMinutes, forecastParticipants, recentRise, seasonalRise };
 export type { Forecast, ForecastHorizon };
 
 /** EC2 Auto Scaling lifecycle states (DescribeAutoScalingGroups `Instances[].LifecycleState`, warm pool included). */
