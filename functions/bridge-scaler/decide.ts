@@ -291,8 +291,8 @@ export const DEFAULT_BRIDGE_POLICY: BridgePolicy = {
   headroomWithHistoryParticipants: 20,
   headroomScale: 5,
   // Sim (docs/simulator.md "Measured"): the √ rule alone kept a 1500-meeting day's fleet (2–7 bridges) near a bridge
-  // above what it needed all day, 1.30–1.35 × oracle on 12 of 48 such days; learning from the last three hours at 1.2 ×
-  // the worst miss, with a cap of 100 for the bigger fleets whose crowds beat the forecast, meets every target
+  // above what it needed all day, 1.30–1.35 × oracle on 10 of 36 such fresh days; learning from the last three hours
+  // at 1.2 × the worst miss, with a cap of 100 for the bigger fleets whose crowds beat the forecast, meets every target
   // on 279 of 288 fresh traces instead of 264, and on the bench's sets 135 / 90 instead of 135 / 87. Two hours at 1 ×:
   // cheaper (means −0.015 × oracle) but 128 / 87; 1.5 ×: 134 / 84; four hours: 132 / 89.
   headroomLearnS: 10800,
