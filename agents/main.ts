@@ -9,6 +9,7 @@ type Command = () => Promise<{ main(argv: string[]): Promise<number> }>;
 export const COMMANDS: Record<string, Command> = {
   "publish-metrics": () => import("./publish-metrics"),
   "jvb-drain": () => import("./jvb-drain"),
+  "bridge-live": () => import("./bridge-live"),
   "jibri-finalize": () => import("./jibri-finalize"),
   "jibri-status": () => import("./jibri-status"),
   "shard-agent": () => import("./shard-agent"),

@@ -81,6 +81,13 @@ export interface BridgeFleetArgs {
   readonly scalingPolicy?: Partial<BridgePolicy>;
   /** Retention of the scaler's log group in days. @default 30 */
   readonly logRetentionDays?: number;
+  /**
+   * Private subnets (one per AZ) whose route to AWS's APIs goes through a NAT gateway. Given, the scaler runs in them
+   * and reads every bridge's participants at each run (the live read: a crowd is seen a minute before CloudWatch shows
+   * it); only the scaler's own security group may reach the bridges' live-read port. @default none: the scaler runs
+   * outside the VPC on CloudWatch's minutes alone
+   */
+  readonly scalerSubnetIds?: pulumi.Input<pulumi.Input<string>[]>;
   /** Tags for every resource. */
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
@@ -223,6 +230,33 @@ export class BridgeFleet extends pulumi.ComponentResource {
       egress.push([`xmpp-out-${i}`, { securityGroupId: sg.id, cidrIpv4: cidr, ipProtocol: "tcp", fromPort: PORTS.xmppClient, toPort: PORTS.xmppClient, description: "XMPP to shards" }]),
     );
     for (const [role, e] of egress) new aws.vpc.SecurityGroupEgressRule(`${name}-${role}`, e, { parent: this });
+
+    // The scaler's live read (functions/bridge-scaler/handler.ts readLiveParticipants): its own security group may
+    // reach the bridges' responder (agents/bridge-live.ts) and AWS's APIs through the NAT, nothing else.
+    let live: { subnetIds: pulumi.Input<pulumi.Input<string>[]>; securityGroupId: pulumi.Input<string>; port: number } | undefined;
+    if (a.scalerSubnetIds !== undefined) {
+      const scalerSg = new aws.ec2.SecurityGroup(
+        `${name}-scaler-sg`,
+        { vpcId: a.vpcId, description: `Bridge scaler of ${name}: live read of the bridges, AWS APIs`, tags },
+        { parent: this },
+      );
+      new aws.vpc.SecurityGroupIngressRule(
+        `${name}-live-from-scaler`,
+        { securityGroupId: sg.id, referencedSecurityGroupId: scalerSg.id, ipProtocol: "tcp", fromPort: PORTS.bridgeLive, toPort: PORTS.bridgeLive, description: "live read (bridge-live) from the bridge scaler" },
+        { parent: this },
+      );
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-scaler-live-out`,
+        { securityGroupId: scalerSg.id, referencedSecurityGroupId: sg.id, ipProtocol: "tcp", fromPort: PORTS.bridgeLive, toPort: PORTS.bridgeLive, description: "live read of the bridges" },
+        { parent: this },
+      );
+      new aws.vpc.SecurityGroupEgressRule(
+        `${name}-scaler-https-out`,
+        { securityGroupId: scalerSg.id, cidrIpv4: "0.0.0.0/0", ipProtocol: "tcp", fromPort: 443, toPort: 443, description: "AWS APIs (Auto Scaling, EC2, CloudWatch, Logs) through the NAT" },
+        { parent: this },
+      );
+      live = { subnetIds: a.scalerSubnetIds, securityGroupId: scalerSg.id, port: PORTS.bridgeLive };
+    }
 
     // The instance role: its own shards' jvb passwords, lifecycle calls on its own group, the agent object.
     const allShards = [...a.shards.map((s) => ({ s, peer: undefined as string | undefined })), ...a.peerShards.map((s) => ({ s, peer: s.region }))];
@@ -371,6 +405,7 @@ export class BridgeFleet extends pulumi.ComponentResource {
         drainCapS: a.maxDrainSeconds,
       },
       logRetentionDays: a.logRetentionDays,
+      live,
       tags,
     });
 

@@ -18,6 +18,8 @@ export const PORTS = {
   jvbRest: 8080,
   /** JVB public HTTP server for colibri websockets (`/colibri-ws/`, `/colibri-relay-ws/`). */
   jvbPublicHttp: 9090,
+  /** The bridge's live-read responder (agents/bridge-live.ts): its participants now, for the scaler only. */
+  bridgeLive: 9091,
   /** HAProxy stick-table peers (jitsi-facts.md: peers on TCP 1024). */
   haproxyPeers: 1024,
   /** HAProxy listens for the load balancer here. */

@@ -10,8 +10,9 @@
  *   one XMPP password per shard (SSM SecureString, read in the shard's region). A warm-pool instance gets a new
  *   public address at every start, which is why this runs on every boot.
  * - systemd units: the env writer (required by the bridge), a drop-in adding the env file to
- *   jitsi-videobridge2, the drain watcher (agents/jvb-drain.ts) and the stats publisher
- *   (agents/publish-metrics.ts, source jvb) for the life of the instance; both run the host agent
+ *   jitsi-videobridge2, the drain watcher (agents/jvb-drain.ts), the stats publisher (agents/publish-metrics.ts,
+ *   source jvb) and the live-read responder the bridge scaler asks for current participants (agents/bridge-live.ts,
+ *   config/ports.ts PORTS.bridgeLive) for the life of the instance; all three run the host agent
  *   (render/agent-install.ts), which boot.sh installs from the region's artifacts bucket.
  * Checked with shellcheck (tests/render/jvb-boot.test.ts).
  */
@@ -56,6 +57,8 @@ export const JVB_UNITS = {
   env: "jitsi-aws-jvb-env.service",
   drain: "jitsi-aws-jvb-drain.service",
   metrics: "jitsi-aws-metrics.service",
+  /** The live-read responder (agents/bridge-live.ts) the bridge scaler asks for this bridge's participants. */
+  live: "jitsi-aws-bridge-live.service",
   /** Drop-in of the package's unit (installed under jitsi-videobridge2.service.d/). */
   bridgeDropIn: "jitsi-videobridge2.service.d/jitsi-aws.conf",
 } as const;
@@ -156,6 +159,11 @@ EnvironmentFile=${JVB_ENV_FILE}
       description: "Bridge stats (colibri) to CloudWatch",
       argv: ["publish-metrics", "--region", i.region, "--sources", "jvb", "--fleet", i.fleetName],
     }),
+    [JVB_UNITS.live]: renderAgentUnit({
+      name: "bridge-live",
+      description: "Live participants of this bridge for the bridge scaler (read from colibri stats)",
+      argv: ["bridge-live"],
+    }),
   };
 }
 
@@ -185,10 +193,10 @@ install -m 0644 "\${STAGING}/jvb.conf" /etc/jitsi/videobridge/jvb.conf
 printf '# emptied by jitsi-aws: every setting is in jvb.conf\\n' > /etc/jitsi/videobridge/sip-communicator.properties
 install -m 0700 "\${STAGING}/jvb-env.sh" /usr/local/sbin/jitsi-aws-jvb-env
 
-# 3. Units (written by cloud-init): environment before the bridge, drain watcher and stats publisher.
+# 3. Units (written by cloud-init): environment before the bridge, drain watcher, stats publisher, live read.
 systemctl daemon-reload
-systemctl enable ${JVB_UNITS.env} jitsi-videobridge2 ${JVB_UNITS.drain} ${JVB_UNITS.metrics}
+systemctl enable ${JVB_UNITS.env} jitsi-videobridge2 ${JVB_UNITS.drain} ${JVB_UNITS.metrics} ${JVB_UNITS.live}
 # --no-block: a warm-pool instance must finish booting (and be stopped) while the bridge waits to be in service.
-systemctl start --no-block jitsi-videobridge2 ${JVB_UNITS.drain} ${JVB_UNITS.metrics}
+systemctl start --no-block jitsi-videobridge2 ${JVB_UNITS.drain} ${JVB_UNITS.metrics} ${JVB_UNITS.live}
 `;
 }

@@ -59,6 +59,7 @@ export function fleetState(fleet: Fleet, policy: BridgePolicy, nowS: number): Br
     previousDaysUpcomingPeak: previous,
     previousDaysLevel: levels,
     shardParticipants: fleet.visibleShardParticipants(nowS, policy.maxSampleAgeS),
+    liveParticipants: fleet.cfg.liveRead ? fleet.liveParticipants(nowS) : undefined,
     lastScaleOutS: fleet.lastScaleOutS,
     lastScaleInS: fleet.lastScaleInS,
   };

@@ -37,6 +37,13 @@ export interface SimConfig {
    * (BridgeSelector.hasNonOverloadedBridge looks at every bridge).
    */
   readonly drainingJoins: DrainingJoins;
+  /**
+   * The bridge scaler reads the bridges' participants at each run (BridgeFleetState.liveParticipants: the stack runs
+   * it in the VPC, stacks/region.ts gives BridgeFleet scalerSubnetIds) — the count of the running bridges at that
+   * instant, none while a crashed bridge is still listed. false: CloudWatch's minutes alone (a BridgeFleet without
+   * scalerSubnetIds).
+   */
+  readonly liveRead: boolean;
   /** Jicofo max-bridge-participants: endpoints of one conference per bridge (facts: 80). */
   readonly maxConferenceParticipantsPerBridge: number;
   /** Participants join over this many seconds after the conference start (assumption: "the first minutes"). */
@@ -83,6 +90,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   recentJoinWindowS: 20,
   redistribution: JICOFO_LOAD_REDISTRIBUTION,
   drainingJoins: "none-while-active",
+  liveRead: true,
   maxConferenceParticipantsPerBridge: 80,
   joinSpreadS: 180,
   p2pTurnShare: 0.15,

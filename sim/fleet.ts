@@ -108,6 +108,20 @@ export class Fleet {
     return this.reclaiming.has(b);
   }
 
+  /** When a bridge last crashed (its instance stays listed, answering nothing, until the ASG replaces it). */
+  private lastCrashS = -Infinity;
+
+  /**
+   * The scaler's live read at nowS (BridgeFleetState.liveParticipants): what the running bridges hold now, or undefined
+   * while a crashed bridge is still listed (the handler then gets no answer from it and uses CloudWatch alone).
+   */
+  liveParticipants(nowS: number): number | undefined {
+    if (nowS - this.lastCrashS < this.cfg.replaceAfterS) return undefined;
+    let n = 0;
+    for (const b of this.bridges) if (b.state === "serving" || b.state === "draining") n += b.participants;
+    return n;
+  }
+
   /** Latest per-bridge sample visible at nowS (published at a minute boundary, visible after the delay). */
   latestSample(b: SimBridge, nowS: number): BridgeSample | undefined {
     const list = this.samples.get(b);
@@ -359,6 +373,7 @@ export class Fleet {
 
   crash(b: SimBridge, nowS: number): void {
     if (b.state === "gone") return;
+    this.lastCrashS = nowS;
     const wasInGroup = !b.leaving;
     this.terminate(b, nowS, "fault");
     // The ASG's health check replaces it (desired unchanged) a little later.

@@ -195,6 +195,8 @@ export class Region extends pulumi.ComponentResource {
         scalingPolicy: region.bridges.scaling,
         relaysEnabled: true,
         logRetentionDays: config.monitoring.logRetentionDays,
+        // The scaler reads the bridges live from the private subnets (their NAT gateways reach AWS's APIs).
+        scalerSubnetIds: vpc.privateSubnetIds,
         tags,
       },
       { parent: this },

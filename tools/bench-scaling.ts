@@ -16,7 +16,7 @@ import { NO_FAULTS } from "../sim/faults";
 import { TRACE_SHAPES } from "../sim/generate";
 import { MAX_ORACLE_RATIO, TargetProblem, targetProblems } from "../sim/targets";
 import { Conference, readTrace } from "../sim/trace";
-import { drainingJoins, generateFromSpec, numbers, resampleFromSpec, simConfig, UsageError, warmPoolSize } from "./simulate";
+import { drainingJoins, generateFromSpec, liveRead, numbers, resampleFromSpec, simConfig, UsageError, warmPoolSize } from "./simulate";
 
 const SHARED = path.resolve(__dirname, "../../shared/traces");
 const SHARED_TRACES = ["weekday", "top-of-hour", "recording-heavy"];
@@ -123,6 +123,8 @@ export interface BenchOptions {
   readonly jibriWarmPool?: number;
   /** Jicofo's rule for endpoints of conferences on draining bridges (SimConfig.drainingJoins). */
   readonly drainingJoins?: DrainingJoins;
+  /** The scaler's live read of the bridges (SimConfig.liveRead). */
+  readonly liveRead?: boolean;
 }
 
 export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
@@ -133,8 +135,9 @@ export function runSet(set: BenchSet, opts: BenchOptions = {}): SetSummary {
     ...(opts.warmPool === undefined ? [] : ["--warm-pool", String(opts.warmPool)]),
     ...(opts.jibriWarmPool === undefined ? [] : ["--jibri-warm-pool", String(opts.jibriWarmPool)]),
     ...(opts.drainingJoins === undefined ? [] : ["--jicofo-draining", opts.drainingJoins]),
+    ...(opts.liveRead === undefined ? [] : ["--live-read", opts.liveRead ? "on" : "off"]),
   ];
-  const cfg = simConfig(opts.drainingJoins);
+  const cfg = simConfig(opts.drainingJoins, opts.liveRead);
   const rows: SetSummary["rows"][number][] = [];
   let moved = 0;
   let conferences = 0;
@@ -168,6 +171,7 @@ const USAGE = `usage: npm run bench:scaling -- [--set ${BENCH_SETS.map((s) => s.
   --warm-pool N         the shipped stack's bridge warm pool (as npm run simulate; 0 = none)
   --jibri-warm-pool N   the shipped stack's Jibri warm pool (as npm run simulate; 0 = none)
   --jicofo-draining R   ${DRAINING_JOINS.join(" | ")} (as npm run simulate)
+  --live-read on|off    the scaler's live read of the bridges (as npm run simulate; default on)
   --limit N             only the first N traces of each set
   --rows                print every trace: its npm run simulate arguments and the targets it misses
   --json                print one JSON object`;
@@ -198,6 +202,7 @@ export function main(argv: readonly string[]): number {
       else if (flag === "--warm-pool") opts.warmPool = warmPoolSize(flag, value());
       else if (flag === "--jibri-warm-pool") opts.jibriWarmPool = warmPoolSize(flag, value());
       else if (flag === "--jicofo-draining") opts.drainingJoins = drainingJoins(flag, value());
+      else if (flag === "--live-read") opts.liveRead = liveRead(flag, value());
       else if (flag === "--limit") {
         const n = Number(value());
         if (!Number.isInteger(n) || n < 1) throw new UsageError(`--limit must be a whole number >= 1, got "${argv[i]}"`);

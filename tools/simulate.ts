@@ -34,6 +34,8 @@ const USAGE = `usage: npm run simulate -- (--trace FILE | --generate SPEC) [opti
   --jicofo-draining R   ${DRAINING_JOINS.join(" | ")}: where a new endpoint of a conference on a draining
                         bridge goes (default ${DEFAULT_SIM_CONFIG.drainingJoins}: Jicofo with relays, the stack's
                         setting, to an active bridge; own-conferences: to the draining bridge while below 0.8)
+  --live-read on|off    the scaler reads the bridges' participants at each run (default on, as the stack: BridgeFleet
+                        scalerSubnetIds); off: CloudWatch's minutes alone, a metric delay old
   --json                print one JSON object instead of the table
   --chart FILE.svg      write load vs capacity per policy as SVG`;
 
@@ -51,6 +53,7 @@ interface Args {
   warmPool?: number;
   jibriWarmPool?: number;
   drainingJoins?: DrainingJoins;
+  liveRead?: boolean;
   json: boolean;
   chart?: string;
 }
@@ -82,9 +85,15 @@ export function drainingJoins(flag: string, v: string): DrainingJoins {
   return v as DrainingJoins;
 }
 
+/** `--live-read on|off`. */
+export function liveRead(flag: string, v: string): boolean {
+  if (v !== "on" && v !== "off") throw new UsageError(`${flag} must be on or off, got "${v}"`);
+  return v === "on";
+}
+
 /** The simulator's model with the CLI's choices applied. */
-export function simConfig(d: DrainingJoins | undefined): SimConfig {
-  return d === undefined ? DEFAULT_SIM_CONFIG : { ...DEFAULT_SIM_CONFIG, drainingJoins: d };
+export function simConfig(d: DrainingJoins | undefined, live?: boolean): SimConfig {
+  return { ...DEFAULT_SIM_CONFIG, ...(d === undefined ? {} : { drainingJoins: d }), ...(live === undefined ? {} : { liveRead: live }) };
 }
 
 /** `--warm-pool N` / `--jibri-warm-pool N`: a warm pool's size, 0 (none) to 100 as the stack config allows. */
@@ -116,6 +125,7 @@ export function parseArgs(argv: readonly string[]): Args {
       case "--warm-pool": a.warmPool = warmPoolSize(flag, value()); break;
       case "--jibri-warm-pool": a.jibriWarmPool = warmPoolSize(flag, value()); break;
       case "--jicofo-draining": a.drainingJoins = drainingJoins(flag, value()); break;
+      case "--live-read": a.liveRead = liveRead(flag, value()); break;
       case "--policy": {
         const v = value();
         const names = v === "all" ? [...POLICY_NAMES] : v.split(",");
@@ -213,7 +223,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   if (args.writeTrace) fs.writeFileSync(args.writeTrace, formatTrace(confs));
   const started = Date.now();
   const result = simulate(confs, {
-    cfg: simConfig(args.drainingJoins), bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool, jibriWarmPool,
+    cfg: simConfig(args.drainingJoins, args.liveRead), bridgePolicy, replenishTarget, faults, policies: args.policies, warmPool: args.warmPool, jibriWarmPool,
     onProgress: progressBar(process.stderr.isTTY === true),
   });
   const seconds = (Date.now() - started) / 1000;

@@ -10,6 +10,10 @@
  * - DescribeTags: the drain tag (protocol.ts) of draining bridges and booting reserves: when each drain began;
  *   with the last termination it is the scale-in memory (a reserve's tag counts too, so scaleInCooldownS also
  *   follows a reserve: the serving bridges had enough then).
+ * - The live read (when the function runs in the VPC, `BRIDGE_LIVE_PORT` set): DescribeInstances for the private
+ *   addresses of the InService and terminating bridges, then GET protocol.ts LIVE_PATH on each (agents/bridge-live.ts,
+ *   JVB's own count now), all at once, 2 s each. Their sum is decide()'s `liveParticipants` only when every bridge
+ *   answered; otherwise the run uses CloudWatch alone, as without the VPC.
  * - CloudWatch GetMetricData on metrics/catalog.ts BRIDGE_METRICS.participants: the fleet total per minute
  *   (dimensions Region+Fleet, Sum) over `historyDays` days for trend and time-of-day profile, and each bridge's
  *   newest per-minute value (Region+Fleet+InstanceId, Maximum); SHARD_METRICS.participants (Region, Sum), the
@@ -30,7 +34,7 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, GetMetricDataCommand, MetricDataQuery } from "@aws-sdk/client-cloudwatch";
-import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
 import { BRIDGE_METRICS, DIM, SHARD_METRICS } from "../../metrics/catalog";
 import {
   AsgLifecycleState,
@@ -42,7 +46,7 @@ import {
   fleetHistoryMinutes,
   resolveBridgePolicy,
 } from "./decide";
-import { DRAIN_TAG, parseDrainTag } from "./protocol";
+import { DRAIN_TAG, LIVE_PATH, parseDrainTag, parseLiveReply } from "./protocol";
 
 /** What the function is told through its environment (no secrets). */
 export interface ScalerConfig {
@@ -53,6 +57,8 @@ export interface ScalerConfig {
   readonly policy: BridgePolicy;
   /** Days of fleet history read for the time-of-day profile (1-min data is kept 15 days by CloudWatch). */
   readonly historyDays: number;
+  /** Port of the bridges' live-read responder (config/ports.ts PORTS.bridgeLive); absent = no live read. */
+  readonly livePort?: number;
 }
 
 /** Environment variable names (index.ts sets them). */
@@ -62,6 +68,7 @@ export const SCALER_ENV = {
   fleetRegion: "BRIDGE_FLEET_REGION",
   policy: "BRIDGE_POLICY_JSON",
   historyDays: "BRIDGE_HISTORY_DAYS",
+  livePort: "BRIDGE_LIVE_PORT",
 } as const;
 
 export function readScalerConfig(env: Record<string, string | undefined>): ScalerConfig {
@@ -76,20 +83,39 @@ export function readScalerConfig(env: Record<string, string | undefined>): Scale
   const historyDays = Number(env[SCALER_ENV.historyDays] ?? "7");
   if (!Number.isInteger(historyDays) || historyDays < 0 || historyDays > 14)
     throw new Error(`${SCALER_ENV.historyDays} must be an integer from 0 to 14, got "${env[SCALER_ENV.historyDays]}"`);
+  const liveText = env[SCALER_ENV.livePort];
+  const livePort = liveText === undefined || liveText === "" ? undefined : Number(liveText);
+  if (livePort !== undefined && !(Number.isInteger(livePort) && livePort >= 1 && livePort <= 65535))
+    throw new Error(`${SCALER_ENV.livePort} must be a port from 1 to 65535, got "${liveText}"`);
   return {
     groupName: env[SCALER_ENV.groupName] as string,
     fleetName: env[SCALER_ENV.fleetName] as string,
     fleetRegion: env[SCALER_ENV.fleetRegion] as string,
     policy: resolveBridgePolicy(partial),
     historyDays,
+    ...(livePort !== undefined ? { livePort } : {}),
   };
 }
+
+/** One HTTP GET: status and body, or a thrown error (refused, timed out). */
+export type HttpGet = (url: string, timeoutMs: number) => Promise<{ status: number; body: string }>;
+
+/** The Node.js 22 runtime's fetch, bounded by `timeoutMs`. */
+export const fetchGet: HttpGet = async (url, timeoutMs) => {
+  const r = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  return { status: r.status, body: await r.text() };
+};
 
 export interface Clients {
   readonly asg: AutoScalingClient;
   readonly cw: CloudWatchClient;
   readonly ec2: EC2Client;
+  /** For the live read; {@link fetchGet} unless a test passes its own. */
+  readonly http?: HttpGet;
 }
+
+/** How long one bridge may take to answer the live read (a run has 50 s; the reads go out at once). */
+export const LIVE_TIMEOUT_MS = 2000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Gather
@@ -217,7 +243,47 @@ async function drainTags(ec2: EC2Client, members: ReadonlySet<string>): Promise<
   return out;
 }
 
-export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): Promise<BridgeFleetState> {
+/**
+ * The live read: every listed bridge's participants now, summed, or undefined unless every one answered with a valid
+ * count (a missing bridge would make the fleet look emptier than it is, and the scaler drain on it). `log` gets one
+ * line naming the bridges that did not answer.
+ */
+export async function readLiveParticipants(c: Clients, port: number, instanceIds: readonly string[], log: (line: string) => void = console.log): Promise<number | undefined> {
+  if (instanceIds.length === 0) return 0;
+  const ips = new Map<string, string>();
+  // DescribeInstances takes up to 1000 instance ids; a fleet holds at most maxBridges (≤ 1000) plus a few leaving.
+  for (let i = 0; i < instanceIds.length; i += 1000) {
+    let token: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const out = await c.ec2.send(new DescribeInstancesCommand({ InstanceIds: instanceIds.slice(i, i + 1000), NextToken: token }));
+      for (const r of out.Reservations ?? []) for (const x of r.Instances ?? []) if (x.InstanceId && x.PrivateIpAddress) ips.set(x.InstanceId, x.PrivateIpAddress);
+      token = out.NextToken;
+      if (!token) break;
+    }
+  }
+  const get = c.http ?? fetchGet;
+  const answers = await Promise.all(
+    instanceIds.map(async (id) => {
+      const ip = ips.get(id);
+      if (!ip) return { id, why: "no private address" };
+      try {
+        const r = await get(`http://${ip}:${port}${LIVE_PATH}`, LIVE_TIMEOUT_MS);
+        const v = r.status === 200 ? parseLiveReply(r.body) : undefined;
+        return v ? { id, participants: v.participants } : { id, why: `HTTP ${r.status}` };
+      } catch (e) {
+        return { id, why: (e as Error).name };
+      }
+    }),
+  );
+  const failed = answers.filter((a) => a.participants === undefined);
+  if (failed.length > 0) {
+    log(JSON.stringify({ event: "bridge-scaler-live-read", unanswered: failed.map((a) => `${a.id}: ${a.why}`) }));
+    return undefined;
+  }
+  return answers.reduce((s, a) => s + (a.participants ?? 0), 0);
+}
+
+export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number, log: (line: string) => void = console.log): Promise<BridgeFleetState> {
   const groups = await c.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [cfg.groupName] }));
   const group = groups.AutoScalingGroups?.[0];
   if (!group) throw new Error(`auto scaling group ${cfg.groupName} not found`);
@@ -284,6 +350,7 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
   const lastDrain = [...drains.values()].reduce<number | undefined>((m, v) => Math.max(m ?? v, v), undefined);
   const lastScaleInS = lastDrain === undefined ? facts.lastTerminateS : Math.max(lastDrain, facts.lastTerminateS ?? lastDrain);
   const history = previousDaysProfile(fleet, nowS, cfg.historyDays, p.profileHorizonS);
+  const liveParticipants = cfg.livePort === undefined ? undefined : await readLiveParticipants(c, cfg.livePort, watched.map((i) => i.InstanceId as string), log);
   return {
     desiredCapacity: group.DesiredCapacity ?? 0,
     instances,
@@ -291,6 +358,7 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number): 
     previousDaysUpcomingPeak: history.upcomingPeak,
     previousDaysLevel: history.level,
     shardParticipants: newestShard?.v,
+    ...(liveParticipants !== undefined ? { liveParticipants } : {}),
     lastScaleOutS: facts.lastLaunchS,
     lastScaleInS,
   };
@@ -361,7 +429,7 @@ export interface ScalerRun {
 
 /** One scaling round at `nowS`; throws after applying what it could when a call failed unexpectedly. */
 export async function runScaler(c: Clients, cfg: ScalerConfig, nowS: number, log: (line: string) => void = console.log): Promise<ScalerRun> {
-  const state = await gatherState(c, cfg, nowS);
+  const state = await gatherState(c, cfg, nowS, log);
   const decision = decideBridgeCapacity(state, cfg.policy, nowS);
   const report = await applyDecision(c, cfg, decision, nowS);
   log(JSON.stringify({ event: "bridge-scaler", group: cfg.groupName, change: decision.change, desired: decision.desiredCapacity, reason: decision.reason, estimate: decision.estimate, ...report }));

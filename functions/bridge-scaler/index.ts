@@ -12,6 +12,10 @@
  * - cloudwatch:GetMetricData: "*" — it has no resource type and no condition key either, so "read only its own
  *   metrics" is enforced by the code (metrics/catalog.ts names, the fleet's Region/Fleet dimensions), not IAM.
  * - logs:CreateLogStream, PutLogEvents: on the function's own log group (created here, with retention).
+ * - With the live read (`live`: the function runs in the VPC's private subnets): ec2:DescribeInstances (the bridges'
+ *   private addresses) and DescribeNetworkInterfaces on "*" (no resource type); the actions Lambda needs to attach to
+ *   the VPC (ec2:CreateNetworkInterface, DeleteNetworkInterface, AssignPrivateIpAddresses, UnassignPrivateIpAddresses,
+ *   as AWS's AWSLambdaVPCAccessExecutionRole) on network interfaces, the function's subnets and its security group only.
  *
  * The archive holds a two-line serialized callback plus the esbuild bundle of handler.ts (bundle.ts explains why
  * the handler is not serialized as a closure): the Node.js 22 runtime ships the AWS SDK v3, and every production
@@ -41,6 +45,12 @@ export interface BridgeScalerArgs {
   readonly historyDays?: number;
   /** Retention of the function's log group. @default 30 */
   readonly logRetentionDays?: number;
+  /**
+   * Run in the VPC and read each bridge's participants at every run (handler.ts readLiveParticipants): private subnets
+   * whose route to AWS's APIs goes through a NAT gateway, the function's own security group (it must reach the
+   * bridges on `port` and AWS on 443), and the bridges' live-read port. Absent: outside the VPC, CloudWatch only.
+   */
+  readonly live?: { readonly subnetIds: pulumi.Input<pulumi.Input<string>[]>; readonly securityGroupId: pulumi.Input<string>; readonly port: number };
   readonly tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
@@ -78,6 +88,77 @@ export function scalerCallback(modulePath: string): () => Promise<unknown> {
   };
 }
 
+/** The scaler role's policy (JSON): what the file's doc comment lists, the live read's rights only with `live`. */
+export function scalerPolicyDocument(p: { groupArn: string; groupName: string; logArn: string; live?: { subnetIds: readonly string[]; securityGroupId: string } }): string {
+  const { groupArn, groupName, logArn } = p;
+  const net = p.live ? ([p.live.subnetIds, p.live.securityGroupId] as const) : undefined;
+  // arn:aws:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>
+  const [, partition, , region, account] = groupArn.split(":");
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Sid: "ScaleOwnGroup",
+        Effect: "Allow",
+        Action: [
+          "autoscaling:SetDesiredCapacity",
+          "autoscaling:SetInstanceProtection",
+          "autoscaling:TerminateInstanceInAutoScalingGroup",
+        ],
+        Resource: groupArn,
+      },
+      {
+        Sid: "DrainTagOnOwnInstances",
+        Effect: "Allow",
+        Action: ["ec2:CreateTags", "ec2:DeleteTags"],
+        Resource: `arn:${partition}:ec2:${region}:${account}:instance/*`,
+        Condition: {
+          StringEquals: { "aws:ResourceTag/aws:autoscaling:groupName": groupName },
+          "ForAllValues:StringEquals": { "aws:TagKeys": [DRAIN_TAG] },
+        },
+      },
+      {
+        Sid: "ReadGroups",
+        Effect: "Allow",
+        // Describe actions have no resource types: AWS requires "*".
+        Action: ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeWarmPool", "ec2:DescribeTags"],
+        Resource: "*",
+      },
+      {
+        Sid: "ReadMetrics",
+        Effect: "Allow",
+        // GetMetricData has no resource type or condition key: AWS requires "*".
+        Action: ["cloudwatch:GetMetricData"],
+        Resource: "*",
+      },
+      { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logArn}:*` },
+      ...(net
+        ? [
+            {
+              Sid: "LiveReadDescribe",
+              Effect: "Allow",
+              // Describe actions have no resource types: AWS requires "*".
+              Action: ["ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces"],
+              Resource: "*",
+            },
+            {
+              Sid: "LiveReadVpcAttachment",
+              Effect: "Allow",
+              // Lambda's own attachment to the VPC (as AWSLambdaVPCAccessExecutionRole, which grants it on "*"): its
+              // interfaces, only in the function's subnets and with its security group.
+              Action: ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+              Resource: [
+                `arn:${partition}:ec2:${region}:${account}:network-interface/*`,
+                ...net[0].map((id) => `arn:${partition}:ec2:${region}:${account}:subnet/${id}`),
+                `arn:${partition}:ec2:${region}:${account}:security-group/${net[1]}`,
+              ],
+            },
+          ]
+        : []),
+    ],
+  });
+}
+
 export function bridgeScalerFunction(name: string, parent: pulumi.Resource, args: BridgeScalerArgs) {
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(args.functionName))
     throw new Error(`${name}: functionName must be 1-64 letters, digits, '-' or '_' (got ${args.functionName})`);
@@ -98,50 +179,10 @@ export function bridgeScalerFunction(name: string, parent: pulumi.Resource, args
     { name: `/aws/lambda/${args.functionName}`, retentionInDays: args.logRetentionDays ?? 30, tags: args.tags },
     { parent },
   );
-  const policy = pulumi.all([args.groupArn, args.groupName, logGroup.arn]).apply(([groupArn, groupName, logArn]) => {
-    // arn:aws:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>
-    const [, partition, , region, account] = groupArn.split(":");
-    return JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        {
-          Sid: "ScaleOwnGroup",
-          Effect: "Allow",
-          Action: [
-            "autoscaling:SetDesiredCapacity",
-            "autoscaling:SetInstanceProtection",
-            "autoscaling:TerminateInstanceInAutoScalingGroup",
-          ],
-          Resource: groupArn,
-        },
-        {
-          Sid: "DrainTagOnOwnInstances",
-          Effect: "Allow",
-          Action: ["ec2:CreateTags", "ec2:DeleteTags"],
-          Resource: `arn:${partition}:ec2:${region}:${account}:instance/*`,
-          Condition: {
-            StringEquals: { "aws:ResourceTag/aws:autoscaling:groupName": groupName },
-            "ForAllValues:StringEquals": { "aws:TagKeys": [DRAIN_TAG] },
-          },
-        },
-        {
-          Sid: "ReadGroups",
-          Effect: "Allow",
-          // Describe actions have no resource types: AWS requires "*".
-          Action: ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeWarmPool", "ec2:DescribeTags"],
-          Resource: "*",
-        },
-        {
-          Sid: "ReadMetrics",
-          Effect: "Allow",
-          // GetMetricData has no resource type or condition key: AWS requires "*".
-          Action: ["cloudwatch:GetMetricData"],
-          Resource: "*",
-        },
-        { Sid: "OwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: `${logArn}:*` },
-      ],
-    });
-  });
+  const liveNet = args.live ? pulumi.all([pulumi.output(args.live.subnetIds), args.live.securityGroupId]) : pulumi.output(undefined);
+  const policy = pulumi
+    .all([args.groupArn, args.groupName, logGroup.arn, liveNet])
+    .apply(([groupArn, groupName, logArn, net]) => scalerPolicyDocument({ groupArn, groupName, logArn, live: net ? { subnetIds: net[0], securityGroupId: net[1] } : undefined }));
   const rolePolicy = new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy }, { parent });
 
   const bundlePath = bridgeScalerBundleIncludePath();
@@ -165,8 +206,10 @@ export function bridgeScalerFunction(name: string, parent: pulumi.Resource, args
           [SCALER_ENV.fleetRegion]: args.region,
           [SCALER_ENV.policy]: JSON.stringify(args.policy),
           [SCALER_ENV.historyDays]: String(args.historyDays ?? 7),
+          ...(args.live ? { [SCALER_ENV.livePort]: String(args.live.port) } : {}),
         },
       },
+      ...(args.live ? { vpcConfig: { subnetIds: args.live.subnetIds, securityGroupIds: [args.live.securityGroupId] } } : {}),
       callback: scalerCallback(modulePath),
       codePathOptions: { extraIncludePaths: [bundlePath], extraExcludePackages: scalerExcludedPackages() },
       tags: args.tags,

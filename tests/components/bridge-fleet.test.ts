@@ -9,7 +9,8 @@ import { AwsClientStub, mockClient } from "aws-sdk-client-mock";
 import { resolveBridgeFleetArgs } from "../../components/bridge-fleet";
 import { shardEndpoint } from "../../config/naming";
 import { bridgeScalerBundleIncludePath } from "../../functions/bridge-scaler/bundle";
-import { scalerCallback } from "../../functions/bridge-scaler/index";
+import { scalerCallback, scalerPolicyDocument } from "../../functions/bridge-scaler/index";
+import { PORTS } from "../../config/ports";
 import { SCALER_ENV } from "../../functions/bridge-scaler/handler";
 import { requireBinary, requireShared, run } from "../helpers/env";
 import { leafPaths, parseHoconObject, referenceKeySet, unknownPaths } from "../render/jvb-reference-keys";
@@ -175,7 +176,55 @@ describe("components/bridge-fleet: prod plan", function () {
       "ForAllValues:StringEquals": { "aws:TagKeys": ["jitsi:drain-started"] },
     });
     const star = st.filter((s) => list(s.Resource).includes("*")).flatMap((s) => list(s.Action)).sort();
-    assert.deepEqual(star, ["autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeWarmPool", "cloudwatch:GetMetricData", "ec2:DescribeTags"]);
+    assert.deepEqual(star, [
+      "autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "autoscaling:DescribeWarmPool", "cloudwatch:GetMetricData",
+      "ec2:DescribeInstances", "ec2:DescribeNetworkInterfaces", "ec2:DescribeTags",
+    ]);
+  });
+
+  it("live read: the scaler runs in the region's private subnets with its own group, the only one that reaches the bridges' 9091", async () => {
+    const plan = await prodPlan();
+    for (const region of REGIONS) {
+      const rs = await fleetResources(region);
+      const regionCfg = plan.config.regions.find((r) => r.name === region)!;
+      const fn = inputs(one(rs, "aws:lambda/function:Function"));
+      const asg = inputs(one(rs, "aws:autoscaling/group:Group"));
+      const scalerSg = one(rs, "aws:ec2/securityGroup:SecurityGroup", "scaler-sg");
+      const bridgeSg = one(rs, "aws:ec2/securityGroup:SecurityGroup", "bridges-sg");
+      // Private subnets, one per AZ: not the bridges' public ones (a Lambda gets no public address there).
+      assert.equal(fn.vpcConfig.subnetIds.length, regionCfg.azCount);
+      for (const id of fn.vpcConfig.subnetIds) assert.ok(!asg.vpcZoneIdentifiers.includes(id), `${id} is a bridge (public) subnet`);
+      assert.equal(fn.environment.variables[SCALER_ENV.livePort], String(PORTS.bridgeLive));
+      const ingress = rs.filter((r) => r.type === "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map(inputs);
+      const live = ingress.filter((r) => r.fromPort <= PORTS.bridgeLive && r.toPort >= PORTS.bridgeLive);
+      assert.equal(live.length, 1);
+      assert.equal(live[0].cidrIpv4, undefined, "never from a CIDR");
+      assert.equal(live[0].ipProtocol, "tcp");
+      const egress = rs.filter((r) => r.type === "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").map(inputs);
+      const fromScaler = egress.filter((r) => r.securityGroupId === fn.vpcConfig.securityGroupIds[0]);
+      assert.deepEqual(fromScaler.map((r) => [r.ipProtocol, r.fromPort, r.toPort, r.cidrIpv4 ?? "group"]).sort(), [["tcp", 443, 443, "0.0.0.0/0"], ["tcp", PORTS.bridgeLive, PORTS.bridgeLive, "group"]]);
+      assert.ok(scalerSg && bridgeSg);
+      // Lambda's attachment to the VPC: interfaces only in its subnets and with its group.
+      const st = statements(inputs(one(rs, "aws:iam/rolePolicy:RolePolicy", "scaler-policy")).policy);
+      const eni = st.find((s) => list(s.Action).includes("ec2:CreateNetworkInterface"))!;
+      const account = "123456789012";
+      assert.deepEqual(list(eni.Resource).sort(), [
+        `arn:aws:ec2:${region}:${account}:network-interface/*`,
+        `arn:aws:ec2:${region}:${account}:security-group/${fn.vpcConfig.securityGroupIds[0]}`,
+        ...fn.vpcConfig.subnetIds.map((id: string) => `arn:aws:ec2:${region}:${account}:subnet/${id}`),
+      ].sort());
+    }
+  });
+
+  it("without the live read (a BridgeFleet without scalerSubnetIds) the scaler role has no network-interface or DescribeInstances rights", () => {
+    const groupArn = "arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0f0f:autoScalingGroupName/g";
+    const logArn = "arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/g-scaler";
+    const actions = (doc: string) => statements(doc).flatMap((s) => list(s.Action));
+    const without = actions(scalerPolicyDocument({ groupArn, groupName: "g", logArn }));
+    assert.ok(!without.some((a) => a.includes("NetworkInterface") || a === "ec2:DescribeInstances"), without.join(" "));
+    const withLive = scalerPolicyDocument({ groupArn, groupName: "g", logArn, live: { subnetIds: ["subnet-p1"], securityGroupId: "sg-s" } });
+    assert.ok(actions(withLive).includes("ec2:CreateNetworkInterface"));
+    assert.ok(list(statements(withLive).find((s) => list(s.Action).includes("ec2:CreateNetworkInterface"))!.Resource).includes("arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-p1"));
   });
 
   it("each Lambda archive holds only the callback and the handler bundle, well under 1 MB", async () => {
@@ -191,7 +240,7 @@ describe("components/bridge-fleet: prod plan", function () {
     const plan = await prodPlan();
     for (const region of REGIONS) {
       const files = plan.files.filter((f) => f.region === region && f.component === `${region}-bridges`).map((f) => f.path).sort();
-      for (const f of ["jvb.conf", "boot.sh", "jvb-env.sh", "user-data.yaml", "jitsi-aws-jvb-drain.service", "jitsi-aws-metrics.service", "jitsi-aws-jvb-env.service"])
+      for (const f of ["jvb.conf", "boot.sh", "jvb-env.sh", "user-data.yaml", "jitsi-aws-jvb-drain.service", "jitsi-aws-metrics.service", "jitsi-aws-jvb-env.service", "jitsi-aws-bridge-live.service"])
         assert.ok(files.includes(f), `${region}: ${f} missing (have ${files.join(", ")})`);
     }
     const userData = (await prodFiles("user-data.yaml")).filter((f) => f.component.endsWith("-bridges"));

@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as fc from "fast-check";
 import {
   biggestMiss, BridgeFleetState, BridgeInstance, BridgePolicyError, chooseVictims, decideBridgeCapacity, DEFAULT_BRIDGE_POLICY,
-  fleetHistoryMinutes, forecastParticipants, recentRise, resolveBridgePolicy, seasonalRise, undrainOrder,
+  fleetHistoryMinutes, forecastParticipants, recentRise, resolveBridgePolicy, seasonalRise, undrainOrder, withLiveMinute,
 } from "../../functions/bridge-scaler/decide";
 
 const NOW = 1_000_000;
@@ -411,6 +411,39 @@ describe("decideBridgeCapacity: helpers", () => {
     // Too short a series to replay anything: the square-root rule alone.
     assert.equal(biggestMiss([130, 130], D, 120, "serving"), undefined);
     assert.equal(forecastParticipants(state(two, [130, 130]), D, 120)!.expected, 130 + Math.min(D.headroomParticipants, 5 * Math.sqrt(130)));
+  });
+
+  it("live read: a crowd the bridges hold now, which CloudWatch shows only a minute later, launches at this run; leads use liveDelayS", () => {
+    const D = DEFAULT_BRIDGE_POLICY;
+    const warm = { instanceId: "w", lifecycleState: "Warmed:Stopped", protectedFromScaleIn: false, launchTimeS: NOW - 7200 } as BridgeInstance;
+    // Three calm hours at 130 on two bridges: CloudWatch's newest minute (a minute old) still says 130, and the learned
+    // headroom is 0, so 130 fits the two bridges at 0.8 and nothing happens.
+    const calm = flat(130, 200);
+    const two = [bridge("a", 65), bridge("b", 65), warm];
+    const blind = decideBridgeCapacity(state(two, calm), D, NOW);
+    assert.equal(blind.change, "hold");
+    assert.equal(blind.estimate.leadTimeS, D.warmStartS + D.metricDelayS + D.scheduleS);
+    // The bridges answer 175 now: the newest minute becomes 175, the forecast replayed two minutes back missed it by
+    // 45, so the room is 1.2 × 45 = 54 (below 5 × √175 ≈ 66): 229 needs a third bridge at 0.8, launched now.
+    const seen = decideBridgeCapacity(state(two, calm, { liveParticipants: 175 }), D, NOW);
+    assert.equal(seen.change, "out");
+    assert.equal(seen.desiredCapacity, 3);
+    assert.equal(seen.estimate.forecastParticipants, 175 + 54);
+    assert.equal(seen.estimate.leadTimeS, D.warmStartS + D.liveDelayS + D.scheduleS);
+    // A live count equal to CloudWatch's changes nothing but the leads.
+    assert.equal(decideBridgeCapacity(state(two, calm, { liveParticipants: 130 }), D, NOW).change, "hold");
+  });
+
+  it("withLiveMinute: the live count is the newest minute, after the minutes CloudWatch cannot show yet; the series keeps its length", () => {
+    const s = state([bridge("a", 10)], [1, 2, 3], { liveParticipants: 9 });
+    assert.deepEqual(withLiveMinute(s, DEFAULT_BRIDGE_POLICY).fleetParticipantsPerMinute, [2, 3, 9]);
+    // A 3-minute metric delay leaves two minutes unseen between CloudWatch's newest and now.
+    assert.deepEqual(withLiveMinute(s, resolveBridgePolicy({ metricDelayS: 180 })).fleetParticipantsPerMinute, [null, null, 9]);
+    // No live read, or a nonsensical one: the state as it was.
+    const none = state([bridge("a", 10)], [1, 2, 3]);
+    assert.equal(withLiveMinute(none, DEFAULT_BRIDGE_POLICY), none);
+    assert.deepEqual(withLiveMinute({ ...s, liveParticipants: -1 }, DEFAULT_BRIDGE_POLICY).fleetParticipantsPerMinute, [1, 2, 3]);
+    assert.deepEqual(withLiveMinute({ ...s, liveParticipants: NaN }, DEFAULT_BRIDGE_POLICY).fleetParticipantsPerMinute, [1, 2, 3]);
   });
 
   it("fleetHistoryMinutes covers the seasonal cycles, the surge memory, the scale-in window and the replayed forecasts", () => {

@@ -9,12 +9,15 @@ import {
   TerminateInstanceInAutoScalingGroupCommand,
 } from "@aws-sdk/client-auto-scaling";
 import { CloudWatchClient, GetMetricDataCommand, GetMetricDataCommandInput } from "@aws-sdk/client-cloudwatch";
-import { CreateTagsCommand, DeleteTagsCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import { CreateTagsCommand, DeleteTagsCommand, DescribeInstancesCommand, DescribeTagsCommand, EC2Client } from "@aws-sdk/client-ec2";
+import * as http from "http";
+import { AddressInfo } from "net";
 import { mockClient } from "aws-sdk-client-mock";
 import { BRIDGE_METRICS, NAMESPACE, SHARD_METRICS } from "../../metrics/catalog";
-import { applyDecision, gatherState, minuteSeries, previousDaysProfile, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
+import { applyDecision, gatherState, HttpGet, LIVE_TIMEOUT_MS, minuteSeries, previousDaysProfile, readLiveParticipants, readScalerConfig, runScaler, ScalerConfig, SCALER_ENV } from "../../functions/bridge-scaler/handler";
+import { startBridgeLive } from "../../agents/bridge-live";
 import { BridgeDecision, BridgePolicy, fleetHistoryMinutes, resolveBridgePolicy } from "../../functions/bridge-scaler/decide";
-import { DRAIN_TAG } from "../../functions/bridge-scaler/protocol";
+import { DRAIN_TAG, LIVE_PATH, liveReplyBody } from "../../functions/bridge-scaler/protocol";
 
 const NOW = 1_790_000_000; // a fixed Unix second; nothing reads the wall clock
 const MIN = Math.floor(NOW / 60) * 60;
@@ -297,6 +300,86 @@ describe("functions/bridge-scaler handler (mocked AWS SDK)", () => {
   });
 });
 
+describe("functions/bridge-scaler handler: the live read", () => {
+  beforeEach(() => {
+    asg.reset();
+    cw.reset();
+    ec2.reset();
+  });
+  const ip = (id: string): string => `10.0.1.${Number(id.replace(/\D/g, "")) || 9}`;
+  const addresses = (ids: string[], without: string[] = []) =>
+    ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: ids.filter((id) => !without.includes(id)).map((id) => ({ InstanceId: id, PrivateIpAddress: ip(id) })) }] });
+  /** A fake network: each address answers the participants given, an HTTP status, or throws (refused / timeout). */
+  const network = (answers: Record<string, number | { status: number } | Error>, seen: string[] = []): HttpGet => async (url, timeoutMs) => {
+    seen.push(`${url} ${timeoutMs}`);
+    const a = answers[new URL(url).hostname];
+    if (a instanceof Error) throw a;
+    if (typeof a === "number") return { status: 200, body: liveReplyBody({ participants: a, conferences: 1 }) };
+    return { status: a?.status ?? 404, body: "{}" };
+  };
+
+  it("sums every bridge's answer, asking each at its private address, port and LIVE_PATH within LIVE_TIMEOUT_MS", async () => {
+    addresses(["i-1", "i-2"]);
+    const seen: string[] = [];
+    const n = await readLiveParticipants({ ...clients, http: network({ "10.0.1.1": 40, "10.0.1.2": 35 }, seen) }, 9091, ["i-1", "i-2"]);
+    assert.equal(n, 75);
+    assert.deepEqual(seen.sort(), [`http://10.0.1.1:9091${LIVE_PATH} ${LIVE_TIMEOUT_MS}`, `http://10.0.1.2:9091${LIVE_PATH} ${LIVE_TIMEOUT_MS}`]);
+    assert.deepEqual(ec2.commandCalls(DescribeInstancesCommand)[0].args[0].input.InstanceIds, ["i-1", "i-2"]);
+    // No bridge listed: nobody on one, without asking anyone.
+    assert.equal(await readLiveParticipants({ ...clients, http: network({}) }, 9091, []), 0);
+  });
+
+  it("gives nothing unless every bridge answered a valid count (a missing one would look like an emptier fleet), naming the silent ones", async () => {
+    addresses(["i-1", "i-2", "i-3"], ["i-3"]);
+    const cases: [string, Record<string, number | { status: number } | Error>, RegExp][] = [
+      ["a 503 (JVB unreadable)", { "10.0.1.1": 40, "10.0.1.2": { status: 503 }, "10.0.1.3": 1 }, /i-2: HTTP 503/],
+      ["a timeout", { "10.0.1.1": 40, "10.0.1.2": Object.assign(new Error("t"), { name: "TimeoutError" }), "10.0.1.3": 1 }, /i-2: TimeoutError/],
+    ];
+    for (const [what, answers, why] of cases) {
+      const logs: string[] = [];
+      assert.equal(await readLiveParticipants({ ...clients, http: network(answers) }, 9091, ["i-1", "i-2", "i-3"], (l) => logs.push(l)), undefined, what);
+      assert.match(logs.join("\n"), why, what);
+      // i-3 has no private address (DescribeInstances did not list it): also named.
+      assert.match(logs.join("\n"), /i-3: no private address/, what);
+    }
+  });
+
+  it("end to end on loopback: the handler's read of the real bridge-live agent, over a fake JVB's colibri stats", async () => {
+    let participants = 47;
+    const jvb = http.createServer((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ participants, endpoints: participants, conferences: 3 }));
+    });
+    await new Promise<void>((r) => jvb.listen(0, "127.0.0.1", r));
+    const agent = await startBridgeLive({ host: "127.0.0.1", port: 0, jvbUrl: `http://127.0.0.1:${(jvb.address() as AddressInfo).port}/colibri/stats`, timeoutMs: 1000 });
+    try {
+      ec2.on(DescribeInstancesCommand).resolves({ Reservations: [{ Instances: [{ InstanceId: "i-1", PrivateIpAddress: "127.0.0.1" }] }] });
+      assert.equal(await readLiveParticipants(clients, agent.address.port, ["i-1"]), 47);
+      participants = 52;
+      assert.equal(await readLiveParticipants(clients, agent.address.port, ["i-1"]), 52, "read fresh at every run");
+      jvb.close();
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await readLiveParticipants(clients, agent.address.port, ["i-1"], () => undefined), undefined, "JVB down: no count, not 0");
+    } finally {
+      await agent.close();
+      jvb.close();
+    }
+  });
+
+  it("gatherState reads the bridges live only when the function runs with BRIDGE_LIVE_PORT, and passes the sum to decide()", async () => {
+    world({ desired: 2, bridges: [{ id: "i-1", state: "InService", participants: 40 }, { id: "i-2", state: "InService", participants: 35 }], fleet: () => 75 });
+    addresses(["i-1", "i-2"]);
+    const off = await gatherState({ ...clients, http: network({ "10.0.1.1": 60, "10.0.1.2": 50 }) }, CFG, NOW);
+    assert.equal(off.liveParticipants, undefined);
+    assert.equal(ec2.commandCalls(DescribeInstancesCommand).length, 0);
+    const on = await gatherState({ ...clients, http: network({ "10.0.1.1": 60, "10.0.1.2": 50 }) }, { ...CFG, livePort: 9091 }, NOW);
+    assert.equal(on.liveParticipants, 110);
+    // One silent bridge: CloudWatch alone, as without the VPC.
+    const partial = await gatherState({ ...clients, http: network({ "10.0.1.1": 60 }) }, { ...CFG, livePort: 9091 }, NOW, () => undefined);
+    assert.equal(partial.liveParticipants, undefined);
+  });
+});
+
 describe("functions/bridge-scaler handler helpers", () => {
   it("minuteSeries ends at the newest published minute and marks gaps null", () => {
     const pts = [{ t: MIN - 120, v: 5 }, { t: MIN - 240, v: 3 }];
@@ -320,5 +403,8 @@ describe("functions/bridge-scaler handler helpers", () => {
     assert.throws(() => readScalerConfig({ ...env, [SCALER_ENV.policy]: JSON.stringify({ targetStress: 3 }) }), /targetStress must be a number from 0.05 to 1, got 3/);
     assert.throws(() => readScalerConfig({ ...env, [SCALER_ENV.historyDays]: "30" }), /BRIDGE_HISTORY_DAYS must be an integer from 0 to 14/);
     assert.equal(readScalerConfig({ ...env, [SCALER_ENV.policy]: JSON.stringify({ minBridges: 0 }) }).policy.minBridges, 0);
+    assert.throws(() => readScalerConfig({ ...env, [SCALER_ENV.livePort]: "70000" }), /BRIDGE_LIVE_PORT must be a port from 1 to 65535, got "70000"/);
+    assert.equal(readScalerConfig({ ...env, [SCALER_ENV.livePort]: "9091" }).livePort, 9091);
+    assert.equal(readScalerConfig(env).livePort, undefined);
   });
 });

@@ -155,7 +155,7 @@ echo "pw-$(basename "$(dirname "$name")")"
     }
   });
 
-  it("units: env before the bridge (waiting out the warm pool), env file on tmpfs, drain watcher and publisher on the agent", () => {
+  it("units: env before the bridge (waiting out the warm pool), env file on tmpfs, drain watcher, publisher and live read on the agent", () => {
     const u = renderJvbUnits(BOOT);
     assert.match(u[JVB_UNITS.env], /ExecStartPre=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain await-in-service\n/);
     assert.match(u[JVB_UNITS.env], /RequiredBy=jitsi-videobridge2.service/);
@@ -170,9 +170,20 @@ echo "pw-$(basename "$(dirname "$name")")"
       /ExecStart=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js jvb-drain watch --group jitsi-prod-eu-central-1-bridges --hook drain --region eu-central-1 --max-drain-seconds 3600 --heartbeat-seconds 300/,
     );
     assert.match(u[JVB_UNITS.metrics], /agent.js publish-metrics --region eu-central-1 --sources jvb --fleet bridges/);
-    // boot.sh enables exactly the units cloud-init writes.
+    // The live read: its defaults (0.0.0.0:PORTS.bridgeLive, JVB's loopback stats), restarted if it dies.
+    assert.equal(JVB_UNITS.live, "jitsi-aws-bridge-live.service");
+    assert.match(u[JVB_UNITS.live], /^ExecStart=\/usr\/bin\/node \/opt\/jitsi-aws\/agent.js bridge-live$/m);
+    assert.match(u[JVB_UNITS.live], /^Restart=always$/m);
+    assert.match(u[JVB_UNITS.live], /^WantedBy=multi-user.target$/m);
+    assert.deepEqual(Object.keys(u).sort(), [JVB_UNITS.bridgeDropIn, JVB_UNITS.drain, JVB_UNITS.env, JVB_UNITS.live, JVB_UNITS.metrics].sort());
+    // boot.sh enables and starts exactly the units cloud-init writes.
     const boot = renderJvbBootScript(BOOT);
-    for (const unit of [JVB_UNITS.env, JVB_UNITS.drain, JVB_UNITS.metrics]) assert.ok(boot.includes(unit), `${unit} not enabled`);
+    for (const unit of [JVB_UNITS.env, JVB_UNITS.drain, JVB_UNITS.metrics, JVB_UNITS.live]) assert.ok(boot.includes(unit), `${unit} not enabled`);
+    const line = (verb: string) => boot.split("\n").find((l) => l.startsWith(`systemctl ${verb} `)) ?? "";
+    for (const unit of [JVB_UNITS.drain, JVB_UNITS.metrics, JVB_UNITS.live]) {
+      assert.ok(line("enable").split(" ").includes(unit), `${unit} not enabled`);
+      assert.ok(line("start").split(" ").includes(unit), `${unit} not started`);
+    }
     assert.match(boot, /aws s3 cp --region 'eu-central-1' 's3:\/\/jitsi-prod-artifacts\/agents\/0123456789abcdef\/agent.js' \/opt\/jitsi-aws\/agent.js/);
     assert.throws(() => renderJvbUnits({ ...BOOT, groupName: "bad name", shards: [] }), (e: Error) => /groupName/.test(e.message) && /shards: must list/.test(e.message));
   });

@@ -21,9 +21,11 @@ import { main } from "../../tools/simulate";
 import { captureCli } from "../helpers/capture";
 import { requireShared } from "../helpers/env";
 
-const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}, warmPool?: number) => ({
-  cfg: DEFAULT_SIM_CONFIG, ...simPolicies(bridge), faults, policies, warmPool,
+const opts = (policies: readonly PolicyName[] = POLICY_NAMES, faults = NO_FAULTS, bridge = {}, warmPool?: number, cfg = DEFAULT_SIM_CONFIG) => ({
+  cfg, ...simPolicies(bridge), faults, policies, warmPool,
 });
+/** The scaler on CloudWatch's minutes alone (a BridgeFleet without scalerSubnetIds). */
+const NO_LIVE = { ...DEFAULT_SIM_CONFIG, liveRead: false };
 const row = (r: SimResult, name: PolicyName): PolicyResult => r.policies.find((p) => p.name === name)!;
 const trace = (rows: string[]): Conference[] => parseTrace([TRACE_HEADER, ...rows].join("\n"));
 
@@ -50,8 +52,9 @@ describe("simulate: tiny hand-computed traces", () => {
   });
 
   it("a meeting larger than a bridge overloads a lone bridge, and is counted in participant-minutes", () => {
-    // 150 people on one bridge (static-peak is sized for the peak: 2 bridges, so no overload there).
-    const r = simulate(trace(["w1,us-east-1,0,3600,150,0,0"]), opts(["default", "static-peak"]));
+    // 150 people on one bridge (static-peak is sized for the peak: 2 bridges, so no overload there). The scaler on
+    // CloudWatch alone sees them a minute late (with the live read the second bridge is up before the 81st joins).
+    const r = simulate(trace(["w1,us-east-1,0,3600,150,0,0"]), opts(["default", "static-peak"], NO_FAULTS, {}, undefined, NO_LIVE));
     assert.ok(row(r, "default").overloadedParticipantMinutes > 0);
     assert.equal(row(r, "static-peak").overloadedParticipantMinutes, 0, "80 per conference per bridge: the webinar spills over two bridges");
   });
@@ -210,11 +213,13 @@ describe("simulate: reserves (reserveLaunches)", () => {
 });
 
 describe("simulate: undrainStress under Jicofo's draining rule", () => {
+  // On CloudWatch's minutes alone (the scaler outside the VPC, or a run some bridge did not answer): the live read
+  // leaves the surge less time to land on the serving bridges.
   it("on top-of-hour.csv, undraining only at the target overloads the serving bridges while draining ones idle; at 0.76 nobody is overloaded", function () {
     const confs = readTrace(requireShared(this, "traces", "top-of-hour.csv"));
     assert.equal(DEFAULT_SIM_CONFIG.drainingJoins, "none-while-active");
-    const atTarget = row(simulate(confs, opts(["default"], NO_FAULTS, { undrainStress: 0.8 })), "default");
-    const early = row(simulate(confs, opts(["default"], NO_FAULTS, {})), "default");
+    const atTarget = row(simulate(confs, opts(["default"], NO_FAULTS, { undrainStress: 0.8 }, undefined, NO_LIVE)), "default");
+    const early = row(simulate(confs, opts(["default"], NO_FAULTS, {}, undefined, NO_LIVE)), "default");
     assert.equal(resolveBridgePolicy().undrainStress, 0.76);
     assert.ok(atTarget.overloadedPct > 0.02, `undraining at 0.8: ${atTarget.overloadedPct.toFixed(3)} % overloaded`);
     assert.equal(early.overloadedPct, 0);
@@ -239,12 +244,35 @@ describe("simulate: headroom learned from the fleet's own forecast misses (headr
   });
 
   it("on a flash-crowd day whose crowds beat the forecast, the learned room goes past the old cap of 60: nobody overloaded", () => {
+    // On CloudWatch's minutes alone: the live read sees these crowds a minute sooner, under either rule.
     const confs = day(2534, 2000, "flash");
-    const learned = row(simulate(confs, opts(["default"])), "default");
-    const sqrt = row(simulate(confs, opts(["default"], NO_FAULTS, SQRT_ONLY)), "default");
+    const learned = row(simulate(confs, opts(["default"], NO_FAULTS, {}, undefined, NO_LIVE)), "default");
+    const sqrt = row(simulate(confs, opts(["default"], NO_FAULTS, SQRT_ONLY, undefined, NO_LIVE)), "default");
     assert.ok(sqrt.overloadedPct > 0.005, `square-root rule: ${sqrt.overloadedPct.toFixed(3)} % overloaded`);
     assert.equal(learned.overloadedPct, 0);
     assert.ok(learned.oracleRatio <= 1.3, `${learned.oracleRatio.toFixed(3)} × oracle`);
+  });
+});
+
+describe("simulate: the scaler's live read of the bridges (BridgeFleetState.liveParticipants)", () => {
+  it("a flash crowd CloudWatch shows a minute late overloads a bridge without the live read; with it nobody, at less cost", () => {
+    const confs = generateTrace({ seed: 2500, days: 1, regions: ["us-east-1"], conferencesPerDay: 2000, shape: "flash", recordShare: 0.15 });
+    const live = simulate(confs, opts(["default", "jitsi-autoscaler", "jitsi-aws-template"]));
+    const blind = row(simulate(confs, opts(["default"], NO_FAULTS, {}, undefined, NO_LIVE)), "default");
+    assert.ok(blind.overloadedPct > 0.005, `CloudWatch alone: ${blind.overloadedPct.toFixed(4)} % overloaded`);
+    assert.equal(row(live, "default").overloadedPct, 0);
+    assert.ok(row(live, "default").oracleRatio < blind.oracleRatio, `${row(live, "default").oracleRatio.toFixed(3)} vs ${blind.oracleRatio.toFixed(3)} × oracle`);
+    assert.deepEqual(targetProblems(live), [], "every target, the baselines' overload included");
+  });
+
+  it("reads what the running bridges hold at that instant, and nothing while a crashed bridge is still listed", () => {
+    const f = new Fleet("us-east-1", DEFAULT_SIM_CONFIG, new EventQueue(), NO_FAULTS, faultSchedule(NO_FAULTS, "us-east-1", 3600, 2), 3600);
+    f.startWith(2);
+    for (let i = 0; i < 30; i++) f.join(1, 10);
+    assert.equal(f.liveParticipants(10), 30);
+    f.crash(f.live()[0], 20);
+    assert.equal(f.liveParticipants(20 + DEFAULT_SIM_CONFIG.replaceAfterS - 1), undefined);
+    assert.ok(f.liveParticipants(20 + DEFAULT_SIM_CONFIG.replaceAfterS)! >= 0);
   });
 });
 
@@ -446,6 +474,7 @@ describe("simulate CLI", () => {
       [["--trace", file, "--warm-pool", "-1"], /--warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "-1"/],
       [["--trace", file, "--jibri-warm-pool", "x"], /--jibri-warm-pool must be a whole number from 0 \(no warm pool\) to 100, got "x"/],
       [["--trace", file, "--jicofo-draining", "strict"], /--jicofo-draining must be one of own-conferences, none-while-active, got "strict"/],
+      [["--trace", file, "--live-read", "yes"], /--live-read must be on or off, got "yes"/],
     ];
     for (const [args, re] of cases) {
       const { code, err } = await cli(args);
