@@ -44,6 +44,11 @@ export interface SimConfig {
    * scalerSubnetIds).
    */
   readonly liveRead: boolean;
+  /**
+   * Age of the count the live read gets: JVB gathers its stats every 5 s (jvb reference.conf
+   * `videobridge.stats.interval`), so at worst the scaler reads what the bridges held 5 s before it asks.
+   */
+  readonly liveStaleS: number;
   /** Jicofo max-bridge-participants: endpoints of one conference per bridge (facts: 80). */
   readonly maxConferenceParticipantsPerBridge: number;
   /** Participants join over this many seconds after the conference start (assumption: "the first minutes"). */
@@ -91,6 +96,7 @@ export const DEFAULT_SIM_CONFIG: SimConfig = {
   redistribution: JICOFO_LOAD_REDISTRIBUTION,
   drainingJoins: "none-while-active",
   liveRead: true,
+  liveStaleS: 5,
   maxConferenceParticipantsPerBridge: 80,
   joinSpreadS: 180,
   p2pTurnShare: 0.15,

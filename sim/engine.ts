@@ -263,6 +263,7 @@ function runRegion(w: Workload, region: string, name: PolicyName, opts: SimOptio
   const rr = recorderRunner(name, w, opts);
   fleet.startWith(br.initial, br.warmPool ? opts.warmPool ?? SIM_WARM_POOL : 0);
   fleet.startRedistribution();
+  if (cfg.liveRead) fleet.startLiveSnapshots();
   pool.startWith(rr.initial, rr.warmPool ? opts.jibriWarmPool ?? SIM_JIBRI_WARM_POOL : 0);
   for (const o of schedule.azLosses) fleet.azOutage(o.az, o.fromS, Math.min(o.toS, endS));
   let ei = 0;

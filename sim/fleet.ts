@@ -110,13 +110,31 @@ export class Fleet {
 
   /** When a bridge last crashed (its instance stays listed, answering nothing, until the ASG replaces it). */
   private lastCrashS = -Infinity;
+  /** What the running bridges held `liveStaleS` before each scaler run (the stats the live read gets). */
+  private readonly liveSnapshots = new Map<number, number>();
+
+  /** Snapshots the running bridges' total `liveStaleS` before every scaler run (engine: runs every scheduleS from 0). */
+  startLiveSnapshots(): void {
+    const { scheduleS, liveStaleS } = this.cfg;
+    const snap = (runS: number): void => {
+      let n = 0;
+      for (const b of this.bridges) if (b.state === "serving" || b.state === "draining") n += b.participants;
+      this.liveSnapshots.set(runS, n);
+      this.liveSnapshots.delete(runS - 2 * scheduleS);
+      if (runS + scheduleS <= this.endS) this.queue.push(runS + scheduleS - liveStaleS, () => snap(runS + scheduleS));
+    };
+    this.queue.push(Math.max(0, scheduleS - liveStaleS), () => snap(scheduleS));
+  }
 
   /**
-   * The scaler's live read at nowS (BridgeFleetState.liveParticipants): what the running bridges hold now, or undefined
-   * while a crashed bridge is still listed (the handler then gets no answer from it and uses CloudWatch alone).
+   * The scaler's live read at run time nowS (BridgeFleetState.liveParticipants): what the running bridges held
+   * `liveStaleS` earlier, or undefined while a crashed bridge is still listed (the handler then gets no answer from it
+   * and uses CloudWatch alone).
    */
   liveParticipants(nowS: number): number | undefined {
     if (nowS - this.lastCrashS < this.cfg.replaceAfterS) return undefined;
+    const snapped = this.liveSnapshots.get(nowS);
+    if (snapped !== undefined) return snapped;
     let n = 0;
     for (const b of this.bridges) if (b.state === "serving" || b.state === "draining") n += b.participants;
     return n;

@@ -265,11 +265,17 @@ describe("simulate: the scaler's live read of the bridges (BridgeFleetState.live
     assert.deepEqual(targetProblems(live), [], "every target, the baselines' overload included");
   });
 
-  it("reads what the running bridges hold at that instant, and nothing while a crashed bridge is still listed", () => {
-    const f = new Fleet("us-east-1", DEFAULT_SIM_CONFIG, new EventQueue(), NO_FAULTS, faultSchedule(NO_FAULTS, "us-east-1", 3600, 2), 3600);
+  it("reads what the running bridges held liveStaleS (JVB's 5 s stats interval) before the run, and nothing while a crashed bridge is still listed", () => {
+    const q = new EventQueue();
+    const f = new Fleet("us-east-1", DEFAULT_SIM_CONFIG, q, NO_FAULTS, faultSchedule(NO_FAULTS, "us-east-1", 3600, 2), 3600);
     f.startWith(2);
+    f.startLiveSnapshots();
     for (let i = 0; i < 30; i++) f.join(1, 10);
-    assert.equal(f.liveParticipants(10), 30);
+    // The snapshot for the run at 60 is taken at 55; whoever joins at 57 is not in it yet.
+    assert.equal(q.peekTime(), 60 - DEFAULT_SIM_CONFIG.liveStaleS);
+    q.pop()!.run();
+    for (let i = 0; i < 5; i++) f.join(2, 57);
+    assert.equal(f.liveParticipants(60), 30);
     f.crash(f.live()[0], 20);
     assert.equal(f.liveParticipants(20 + DEFAULT_SIM_CONFIG.replaceAfterS - 1), undefined);
     assert.ok(f.liveParticipants(20 + DEFAULT_SIM_CONFIG.replaceAfterS)! >= 0);
