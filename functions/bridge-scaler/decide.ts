@@ -520,7 +520,7 @@ export function decideBridgeCapacity(seen: BridgeFleetState, shipped: BridgePoli
   // Two horizons: the whole group must cover a boot's worth of growth (launches are slow); the serving bridges a
   // reaction time's worth (undrain acts at the next run).
   // The data is a metric delay old, or only the live read's age when the bridges answered it.
-  const delayS = seen.liveParticipants !== undefined ? policy.liveDelayS : policy.metricDelayS;
+  const delayS = state !== seen ? policy.liveDelayS : policy.metricDelayS;
   const longLeadS = (warmPrepared.length > 0 ? policy.warmStartS : policy.bootS) + delayS + policy.scheduleS;
   const shortLeadS = delayS + policy.scheduleS;
   const longF = forecaster(state, policy, longLeadS, "group") ?? { expected: known, surge: known };
@@ -648,6 +648,7 @@ export function decideBridgeCapacity(seen: BridgeFleetState, shipped: BridgePoli
  */
 export function withLiveMinute(state: BridgeFleetState, policy: BridgePolicy): BridgeFleetState {
   const live = state.liveParticipants;
+  // Only a plausible count: a broken one leaves the state (and the metric delay's leads) as they were.
   if (live === undefined || !Number.isFinite(live) || live < 0) return state;
   const gap = Math.max(0, Math.round(policy.metricDelayS / 60) - 1);
   const series = [...state.fleetParticipantsPerMinute, ...new Array<null>(gap).fill(null), live];

@@ -12,8 +12,9 @@
  *   follows a reserve: the serving bridges had enough then).
  * - The live read (when the function runs in the VPC, `BRIDGE_LIVE_PORT` set): DescribeInstances for the private
  *   addresses of the InService and terminating bridges, then GET protocol.ts LIVE_PATH on each (agents/bridge-live.ts,
- *   JVB's own count now), all at once, 2 s each. Their sum is decide()'s `liveParticipants` only when every bridge
- *   answered; otherwise the run uses CloudWatch alone, as without the VPC.
+ *   JVB's own count now), all at once, 2 s each. Their sum is decide()'s `liveParticipants` only when every InService
+ *   bridge answered (a terminating one that does not, its JVB shutting down, counts its last CloudWatch sample: a
+ *   leaving bridge only loses people); otherwise the run uses CloudWatch alone, as without the VPC.
  * - CloudWatch GetMetricData on metrics/catalog.ts BRIDGE_METRICS.participants: the fleet total per minute
  *   (dimensions Region+Fleet, Sum) over `historyDays` days for trend and time-of-day profile, and each bridge's
  *   newest per-minute value (Region+Fleet+InstanceId, Maximum); SHARD_METRICS.participants (Region, Sum), the
@@ -245,10 +246,17 @@ async function drainTags(ec2: EC2Client, members: ReadonlySet<string>): Promise<
 
 /**
  * The live read: every listed bridge's participants now, summed, or undefined unless every one answered with a valid
- * count (a missing bridge would make the fleet look emptier than it is, and the scaler drain on it). `log` gets one
- * line naming the bridges that did not answer.
+ * count (a missing bridge would make the fleet look emptier than it is, and the scaler drain on it). A bridge in
+ * `leaving` (terminating: its JVB may already be shutting down) that does not answer counts the number given there,
+ * its last CloudWatch sample (it only loses people). `log` gets one line naming the bridges that did not answer.
  */
-export async function readLiveParticipants(c: Clients, port: number, instanceIds: readonly string[], log: (line: string) => void = console.log): Promise<number | undefined> {
+export async function readLiveParticipants(
+  c: Clients,
+  port: number,
+  instanceIds: readonly string[],
+  log: (line: string) => void = console.log,
+  leaving: ReadonlyMap<string, number> = new Map(),
+): Promise<number | undefined> {
   if (instanceIds.length === 0) return 0;
   const ips = new Map<string, string>();
   // DescribeInstances takes up to 1000 instance ids; a fleet holds at most maxBridges (≤ 1000) plus a few leaving.
@@ -275,12 +283,10 @@ export async function readLiveParticipants(c: Clients, port: number, instanceIds
       }
     }),
   );
-  const failed = answers.filter((a) => a.participants === undefined);
-  if (failed.length > 0) {
-    log(JSON.stringify({ event: "bridge-scaler-live-read", unanswered: failed.map((a) => `${a.id}: ${a.why}`) }));
-    return undefined;
-  }
-  return answers.reduce((s, a) => s + (a.participants ?? 0), 0);
+  const silent = answers.filter((a) => a.participants === undefined);
+  if (silent.length > 0) log(JSON.stringify({ event: "bridge-scaler-live-read", unanswered: silent.map((a) => `${a.id}: ${a.why}`) }));
+  if (silent.some((a) => !leaving.has(a.id))) return undefined;
+  return answers.reduce((s, a) => s + (a.participants ?? leaving.get(a.id) ?? 0), 0);
 }
 
 export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number, log: (line: string) => void = console.log): Promise<BridgeFleetState> {
@@ -350,7 +356,13 @@ export async function gatherState(c: Clients, cfg: ScalerConfig, nowS: number, l
   const lastDrain = [...drains.values()].reduce<number | undefined>((m, v) => Math.max(m ?? v, v), undefined);
   const lastScaleInS = lastDrain === undefined ? facts.lastTerminateS : Math.max(lastDrain, facts.lastTerminateS ?? lastDrain);
   const history = previousDaysProfile(fleet, nowS, cfg.historyDays, p.profileHorizonS);
-  const liveParticipants = cfg.livePort === undefined ? undefined : await readLiveParticipants(c, cfg.livePort, watched.map((i) => i.InstanceId as string), log);
+  const leavingSamples = new Map<string, number>();
+  watched.forEach((i, k) => {
+    const s = sampleOf(k);
+    if (String(i.LifecycleState).startsWith("Terminating") && s) leavingSamples.set(i.InstanceId as string, s.participants);
+  });
+  const liveParticipants =
+    cfg.livePort === undefined ? undefined : await readLiveParticipants(c, cfg.livePort, watched.map((i) => i.InstanceId as string), log, leavingSamples);
   return {
     desiredCapacity: group.DesiredCapacity ?? 0,
     instances,

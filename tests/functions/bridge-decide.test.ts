@@ -444,6 +444,9 @@ describe("decideBridgeCapacity: helpers", () => {
     assert.equal(withLiveMinute(none, DEFAULT_BRIDGE_POLICY), none);
     assert.deepEqual(withLiveMinute({ ...s, liveParticipants: -1 }, DEFAULT_BRIDGE_POLICY).fleetParticipantsPerMinute, [1, 2, 3]);
     assert.deepEqual(withLiveMinute({ ...s, liveParticipants: NaN }, DEFAULT_BRIDGE_POLICY).fleetParticipantsPerMinute, [1, 2, 3]);
+    // ... and decide() plans such a run over the metric delay, as without a live read.
+    const d = decideBridgeCapacity({ ...s, liveParticipants: -1 }, DEFAULT_BRIDGE_POLICY, NOW);
+    assert.equal(d.estimate.leadTimeS, DEFAULT_BRIDGE_POLICY.bootS + DEFAULT_BRIDGE_POLICY.metricDelayS + DEFAULT_BRIDGE_POLICY.scheduleS);
   });
 
   it("fleetHistoryMinutes covers the seasonal cycles, the surge memory, the scale-in window and the replayed forecasts", () => {

@@ -344,6 +344,17 @@ describe("functions/bridge-scaler handler: the live read", () => {
     }
   });
 
+  it("a terminating bridge that no longer answers (its JVB shutting down) counts its last CloudWatch sample; an InService one never does", async () => {
+    addresses(["i-1", "i-2"]);
+    const answers = { "10.0.1.1": 40, "10.0.1.2": { status: 503 } };
+    assert.equal(await readLiveParticipants({ ...clients, http: network(answers) }, 9091, ["i-1", "i-2"], () => undefined, new Map([["i-2", 7]])), 47);
+    assert.equal(await readLiveParticipants({ ...clients, http: network(answers) }, 9091, ["i-1", "i-2"], () => undefined, new Map([["i-9", 7]])), undefined);
+    // Through gatherState: i-2 is in Terminating:Wait with a sample of 12 (the world's CloudWatch stand-in).
+    world({ desired: 1, bridges: [{ id: "i-1", state: "InService", participants: 40 }, { id: "i-2", state: "Terminating:Wait", participants: 12 }], fleet: () => 52 });
+    const st = await gatherState({ ...clients, http: network(answers) }, { ...CFG, livePort: 9091 }, NOW, () => undefined);
+    assert.equal(st.liveParticipants, 40 + 12);
+  });
+
   it("end to end on loopback: the handler's read of the real bridge-live agent, over a fake JVB's colibri stats", async () => {
     let participants = 47;
     const jvb = http.createServer((_req, res) => {
