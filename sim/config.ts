@@ -39,8 +39,8 @@ export interface SimConfig {
   readonly drainingJoins: DrainingJoins;
   /**
    * The bridge scaler reads the bridges' participants at each run (BridgeFleetState.liveParticipants: the stack runs
-   * it in the VPC, stacks/region.ts gives BridgeFleet scalerSubnetIds) — the count of the running bridges at that
-   * instant, none while a crashed bridge is still listed. false: CloudWatch's minutes alone (a BridgeFleet without
+   * it in the VPC, stacks/region.ts gives BridgeFleet scalerSubnetIds) — what the running bridges held `liveStaleS`
+   * before the run, none while a crashed bridge is still listed. false: CloudWatch's minutes alone (a BridgeFleet without
    * scalerSubnetIds).
    */
   readonly liveRead: boolean;

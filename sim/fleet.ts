@@ -117,9 +117,7 @@ export class Fleet {
   startLiveSnapshots(): void {
     const { scheduleS, liveStaleS } = this.cfg;
     const snap = (runS: number): void => {
-      let n = 0;
-      for (const b of this.bridges) if (b.state === "serving" || b.state === "draining") n += b.participants;
-      this.liveSnapshots.set(runS, n);
+      this.liveSnapshots.set(runS, this.runningParticipants());
       this.liveSnapshots.delete(runS - 2 * scheduleS);
       if (runS + scheduleS <= this.endS) this.queue.push(runS + scheduleS - liveStaleS, () => snap(runS + scheduleS));
     };
@@ -133,8 +131,11 @@ export class Fleet {
    */
   liveParticipants(nowS: number): number | undefined {
     if (nowS - this.lastCrashS < this.cfg.replaceAfterS) return undefined;
-    const snapped = this.liveSnapshots.get(nowS);
-    if (snapped !== undefined) return snapped;
+    return this.liveSnapshots.get(nowS) ?? this.runningParticipants();
+  }
+
+  /** Participants on the bridges that run JVB (serving or draining): what they would answer the live read. */
+  private runningParticipants(): number {
     let n = 0;
     for (const b of this.bridges) if (b.state === "serving" || b.state === "draining") n += b.participants;
     return n;
