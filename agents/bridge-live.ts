@@ -17,6 +17,7 @@
 import * as http from "http";
 import type * as net from "net";
 import { PORTS } from "../config/ports";
+import { parseListenAddress } from "./listen-address";
 import { LIVE_PATH, type LiveReading, liveReplyBody } from "../functions/bridge-scaler/protocol";
 
 /** Largest count the scaler accepts (parseLiveReply); anything above is a broken reading, not a crowd. */
@@ -127,10 +128,10 @@ export function parseBridgeLiveArgs(argv: readonly string[]): BridgeLiveOptions 
     i++;
     switch (flag) {
       case "--listen": {
-        const m = /^([0-9.]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
-        if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return `--listen: must be address:port such as 0.0.0.0:${PORTS.bridgeLive}, got "${value}"`;
-        o.host = m[1].replace(/^\[|\]$/g, "");
-        o.port = Number(m[2]);
+        const a = parseListenAddress(value, PORTS.bridgeLive);
+        if (typeof a === "string") return a;
+        o.host = a.host;
+        o.port = a.port;
         break;
       }
       case "--jvb-url":

@@ -14,6 +14,7 @@
  */
 import * as fs from "fs";
 import * as net from "net";
+import { parseListenAddress } from "./listen-address";
 
 export type OperatorState = "ready" | "drain" | "maint";
 
@@ -82,10 +83,10 @@ export function parseShardAgentArgs(argv: readonly string[]): ShardAgentOptions 
     i++;
     switch (flag) {
       case "--listen": {
-        const m = /^([0-9.]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
-        if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) return `--listen: must be address:port such as 0.0.0.0:6060, got "${value}"`;
-        o.host = m[1].replace(/^\[|\]$/g, "");
-        o.port = Number(m[2]);
+        const a = parseListenAddress(value, 6060);
+        if (typeof a === "string") return a;
+        o.host = a.host;
+        o.port = a.port;
         break;
       }
       case "--state-file":
