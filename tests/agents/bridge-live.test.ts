@@ -1,4 +1,6 @@
 import { strict as assert } from "assert";
+import { BRIDGE_METRICS } from "../../metrics/catalog";
+import { parseColibriStats } from "../../agents/metrics-sources";
 import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
@@ -76,6 +78,10 @@ describe("agents/bridge-live", () => {
     it("takes participants and conferences from JVB's real /colibri/stats shape", () => {
       const stats = JSON.parse(fs.readFileSync(path.join(FIX, "colibri-stats.json"), "utf8"));
       assert.deepEqual(liveFromColibri(stats), { participants: 47, conferences: stats.conferences });
+      // The same figures the CloudWatch publisher sends (the scaler appends the live count to that series).
+      const published = parseColibriStats(JSON.stringify(stats));
+      assert.equal(published.find((x) => x.metric === BRIDGE_METRICS.participants)!.value, liveFromColibri(stats)!.participants);
+      assert.equal(published.find((x) => x.metric === BRIDGE_METRICS.conferences)!.value, liveFromColibri(stats)!.conferences);
       assert.deepEqual(liveFromColibri({ participants: 12, conferences: 3 }), { participants: 12, conferences: 3 });
       assert.deepEqual(liveFromColibri({ participants: 0, conferences: 0 }), { participants: 0, conferences: 0 });
     });
